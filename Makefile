@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine:
+#   make run   installs what is missing, trains a model if none matches the data, starts it all
+#   make test  installs, then runs every test
+# The other targets are the steps they are made of.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: run test setup db model lint unit data-validate story-test e2e browser-deps bench clean
+
+run: setup db model
+	$(PY) -m scripts.stack
+
+setup:
+	@bash scripts/setup.sh
+
+db: setup
+	@$(PY) -m scripts.db
+
+model: setup
+	@$(PY) -m scripts.model ensure
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+unit: setup
+	.venv/bin/pytest -m "not e2e and not browser" -q
+
+data-validate: model
+	$(RASA) data validate --config config.yml --domain domain.yml --data data
+
+story-test: model
+	$(RASA) test core --model "$$($(PY) -m scripts.model path)" --stories tests/test_stories.yml \
+		--endpoints endpoints.yml --fail-on-prediction-errors --out var/results/stories
+
+e2e: model browser-deps
+	.venv/bin/pytest -m "e2e or browser" -q -rs
+
+browser-deps:
+	@bash scripts/install_browser.sh
+
+# Every test: lint and types, unit tests, the training data, the dialogue stories, and the
+# end-to-end runs against a real Rasa server, action server, gateway and browser.
+test: setup lint unit data-validate story-test e2e
+
+bench: setup db model
+	$(PY) -m bench.run
+
+clean:
+	rm -rf var/results var/test-* test-artifacts
