@@ -1,0 +1,149 @@
+"""The one typed settings object, read once from the environment (and `.env`).
+
+Every setting is documented in `.env.example`. Paths are resolved against the project
+root so that the processes agree whatever directory they are started from.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the product cannot run with."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    rasa_tracker_url: str
+    redis_url: str | None
+    rasa_host: str
+    rasa_port: int
+    rasa_token: str
+    action_server_host: str
+    action_server_port: int
+    gateway_host: str
+    gateway_port: int
+    model_dir: Path
+    var_dir: Path
+    log_level: str
+    # --- gateway (bot/); documented in docs/gateway-settings.env ---
+    gateway_allowed_origins: tuple[str, ...] = ()
+    gateway_secure_cookies: bool = False
+    session_secret: str = ""
+    session_max_age_hours: int = 12
+    opening_hours: str = "mon-fri 08:00-16:30"
+    opening_timezone: str = "Europe/Stockholm"
+    opening_closed_dates: tuple[str, ...] = ()
+    advisor_timeout_seconds: int = 120
+    queue_minutes_per_chat: int = 6
+    fallback_handoff_after: int = 2
+    max_message_chars: int = 2000
+    rate_limit_messages: int = 8
+    rate_limit_window_seconds: int = 10
+    rasa_timeout_seconds: int = 15
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build the settings from `env` (default: the process environment plus `.env`)."""
+    if env is None:
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        env = dict(os.environ)
+    var_dir = Path(env.get("VAR_DIR") or PROJECT_ROOT / "var")
+    if not var_dir.is_absolute():
+        var_dir = PROJECT_ROOT / var_dir
+    model_dir = Path(env.get("MODEL_DIR") or PROJECT_ROOT / "models")
+    if not model_dir.is_absolute():
+        model_dir = PROJECT_ROOT / model_dir
+    return Settings(
+        database_url=env.get("DATABASE_URL") or _sqlite_url(var_dir / "foretagsstod.db"),
+        rasa_tracker_url=env.get("RASA_TRACKER_URL") or _sqlite_url(var_dir / "rasa-tracker.db"),
+        redis_url=env.get("REDIS_URL") or None,
+        rasa_host=env.get("RASA_HOST") or "127.0.0.1",
+        rasa_port=_int(env, "RASA_PORT", 5005),
+        rasa_token=env.get("RASA_TOKEN") or _stored_token(var_dir),
+        action_server_host=env.get("ACTION_SERVER_HOST") or "127.0.0.1",
+        action_server_port=_int(env, "ACTION_SERVER_PORT", 5055),
+        gateway_host=env.get("GATEWAY_HOST") or "127.0.0.1",
+        gateway_port=_int(env, "GATEWAY_PORT", 8080),
+        model_dir=model_dir,
+        var_dir=var_dir,
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        gateway_allowed_origins=_list(env, "GATEWAY_ALLOWED_ORIGINS"),
+        gateway_secure_cookies=_bool(env, "GATEWAY_SECURE_COOKIES", False),
+        session_secret=env.get("SESSION_SECRET") or _stored_secret(var_dir, "session_secret"),
+        session_max_age_hours=_int(env, "SESSION_MAX_AGE_HOURS", 12),
+        opening_hours=env.get("OPENING_HOURS") or "mon-fri 08:00-16:30",
+        opening_timezone=env.get("OPENING_TIMEZONE") or "Europe/Stockholm",
+        opening_closed_dates=_list(env, "OPENING_CLOSED_DATES"),
+        advisor_timeout_seconds=_int(env, "ADVISOR_TIMEOUT_SECONDS", 120),
+        queue_minutes_per_chat=_int(env, "QUEUE_MINUTES_PER_CHAT", 6),
+        fallback_handoff_after=_int(env, "FALLBACK_HANDOFF_AFTER", 2),
+        max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
+        rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
+        rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
+        rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+    )
+
+
+def _stored_token(var_dir: Path) -> str:
+    """A random Rasa API token kept in var/ when none is configured (never in the repo)."""
+    return _stored_secret(var_dir, "rasa_token")
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple of non-empty, stripped items."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _stored_secret(var_dir: Path, name: str) -> str:
+    """A random secret kept in var/<name> (mode 0600), created on first use."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token

@@ -1,0 +1,44 @@
+"""Alembic environment: one history for every table of the product."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import actions.directory.models  # noqa: F401  (registers the directory tables)
+import bot.models  # noqa: F401  (registers the gateway tables)
+from core.db import Base, make_engine
+from core.settings import load_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    # A caller (tests, the migrate command) may pass a URL explicitly.
+    explicit = config.attributes.get("database_url")
+    return str(explicit) if explicit else load_settings().database_url
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(database_url())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        compare_type=True,
+        render_as_batch=True,  # SQLite needs batch mode to alter tables
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()
