@@ -1,0 +1,146 @@
+"""Build the project's Swedish spaCy pipeline, which Rasa loads through `SpacyNLP`.
+
+spaCy has no downloadable Swedish pipeline here, so we assemble one from built-in parts
+only (so plain `spacy.load` reads it back, no custom code to register):
+
+1. `attribute_ruler`: sets the lemma of every word of our own vocabulary (training data
+   and directory) whatever its case, and of its spelling without å/ä/ö, so that "Lånet",
+   "lanet" and "lånet" all become "lån". Users often type without å/ä/ö.
+2. `lemmatizer` (lookup mode, tables from spacy-lookups-data): lemmas for all other words
+   (it does not overwrite lemmas the ruler set).
+3. `entity_ruler`: organisations and schemes (names and aliases from data/directory, with
+   å/ä/ö optional and inflected endings allowed), Västmanland's municipalities and company
+   sizes ("12 anställda", "ensamföretagare"), from `nlu/patterns.yml`.
+
+Run with the Rasa environment: `.venv-rasa/bin/python -m nlu.build_spacy_model OUT_DIR`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.lookups import load_lookups
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "Å": "A", "Ä": "A", "Ö": "O"})
+OPTIONAL_ACCENT = {"å": "[åa]", "ä": "[äa]", "ö": "[öo]", "é": "[ée]"}
+# Aliases that are ordinary nouns in most sentences ("kommunen har ...") do not count as
+# naming the organisation; the topic decides when they are meant.
+GENERIC_ALIASES = {"kommunen", "regionen", "omställningsorganisation"}
+KEEP_AS_TYPED = {"har", "var", "for", "sa", "fore", "nar"}
+WORD = re.compile(r"[a-zåäöéü]+(?:-[a-zåäöéü]+)*", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    return text.translate(FOLD)
+
+
+def accent_insensitive(word: str) -> str:
+    return "".join(OPTIONAL_ACCENT.get(ch, re.escape(ch)) for ch in word.lower())
+
+
+def read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def training_vocabulary(nlu_dir: Path) -> set[str]:
+    words: set[str] = set()
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for block in (read_yaml(path) or {}).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                words.update(w.lower() for w in WORD.findall(line))
+    return words
+
+
+def lemma_patterns(words: Iterable[str], table: Any) -> list[dict[str, Any]]:
+    """One pattern per surface form (lowercased, and without å/ä/ö) → the lemma."""
+    lemma_of: dict[str, str] = {}
+    for word in sorted(words):
+        lemma = str(table.get(word, word)).lower()
+        lemma_of.setdefault(word, lemma)
+    for word, lemma in sorted(lemma_of.items()):
+        folded = fold(word)
+        # Typed without å/ä/ö, a word of our domain means the domain word ("lan" is "lån"),
+        # except for the few very common words that are also spelled so ("har" is not "här").
+        if folded != word and folded not in KEEP_AS_TYPED:
+            lemma_of[folded] = lemma
+    return [
+        {"patterns": [[{"LOWER": form}]], "attrs": {"LEMMA": lemma}}
+        for form, lemma in sorted(lemma_of.items())
+        # Every form: the lookup lemmatizer is case-sensitive, the ruler is not.
+    ]
+
+
+def phrase_pattern(phrase: str) -> list[dict[str, Any]]:
+    """Tokens of a name; each word matches with optional å/ä/ö and inflected endings."""
+    tokens = [t for t in re.split(r"\s+", phrase.strip()) if t]
+    pattern: list[dict[str, Any]] = []
+    for index, token in enumerate(tokens):
+        last = index == len(tokens) - 1
+        # Inflections only on the last word ("Almis", "Skatteverkets", "hyresstödet").
+        regex = "^" + accent_insensitive(token) + (r"[a-zåäö]{0,4}$" if last else "$")
+        pattern.append({"LOWER": {"REGEX": regex}})
+    return pattern
+
+
+def directory_patterns(directory: Path) -> Iterator[dict[str, Any]]:
+    organisations = read_yaml(directory / "organisations.yml")["organisations"]
+    schemes = read_yaml(directory / "schemes.yml")["schemes"]
+    for org in organisations:
+        if org.get("kind") == "partner":
+            continue
+        for name in [org["name"], *org.get("aliases", [])]:
+            if name.lower() in GENERIC_ALIASES or not name.strip():
+                continue
+            yield {"label": "organisation", "pattern": phrase_pattern(name), "id": org["id"]}
+    for scheme in schemes:
+        for name in [scheme["name"], *scheme.get("aliases", [])]:
+            if name.strip():
+                yield {"label": "scheme", "pattern": phrase_pattern(name), "id": scheme["id"]}
+
+
+def static_patterns(path: Path) -> Iterator[dict[str, Any]]:
+    data = read_yaml(path)
+    for municipality in data["municipalities"]:
+        yield {"label": "municipality", "pattern": phrase_pattern(municipality),
+               "id": municipality}
+    for size in data["company_size"]:
+        yield {"label": "company_size", "pattern": size}
+
+
+def build(out_dir: Path) -> None:
+    nlp = spacy.blank("sv")
+    # A spaCy Table hashes its keys: look words up through it, never through its items().
+    table = load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
+    vocabulary = training_vocabulary(ROOT / "data" / "nlu")
+    for alias_file in ("organisations.yml", "schemes.yml"):
+        for entry in next(iter(read_yaml(ROOT / "data" / "directory" / alias_file).values())):
+            for name in [entry["name"], *entry.get("aliases", [])]:
+                vocabulary.update(w.lower() for w in WORD.findall(name))
+
+    ruler = nlp.add_pipe("attribute_ruler")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
+    entities = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    nlp.initialize()  # loads the lookup tables; it would also clear the rulers' patterns
+    ruler.add_patterns(lemma_patterns(vocabulary, table))  # type: ignore[attr-defined]
+    entities.add_patterns(  # type: ignore[attr-defined]
+        [*directory_patterns(ROOT / "data" / "directory"),
+         *static_patterns(ROOT / "nlu" / "patterns.yml")]
+    )
+    nlp.meta["name"] = "foretagsstod"
+    nlp.meta["description"] = "Swedish pipeline for Västmanlands Företagssupport (built, not trained)"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(out_dir)
+    print(f"spaCy pipeline written to {out_dir}: {nlp.pipe_names}, "
+          f"{len(ruler.patterns)} lemma patterns")  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "models" / "spacy" / "sv_foretagsstod")
