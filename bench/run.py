@@ -1,0 +1,193 @@
+"""`make bench`: answer quality, speed and memory of the current model, written to
+bench/results.json and printed as a table.
+
+- cross-validated intent F1 (per intent, and weighted), `rasa test nlu --cross-validation`
+- dev-set top-1 referral and any-mention through the REST channel
+- turn latency p50/p95 at 1 and 10 concurrent clients through Rasa's REST channel
+- model load time, training time (recorded when the model was trained), resident memory
+
+`--skip-cv` leaves out the cross-validation (it trains the NLU five times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from core.settings import PROJECT_ROOT, load_settings
+from scripts.db import seed, upgrade
+from scripts.model import RASA, ensure_model, rasa_env
+from scripts.referral_eval import evaluate, load_set, load_targets
+from scripts.stack import Stack
+from tests.e2e.stack_fixture import stack_settings
+
+RESULTS = PROJECT_ROOT / "bench" / "results.json"
+TURNS = [
+    "vi har inga pengar kvar i kassan, kan vi få lån någonstans?",
+    "hur kontaktar jag dem?",
+    "finns det något mer?",
+    "vi är 12 anställda",
+]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (Sanic may fork workers)."""
+    total = rss_mib(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            total += tree_rss_mib(int(child))
+    return total
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def latency(url: str, clients: int, conversations_per_client: int) -> dict[str, float]:
+    timings: list[float] = []
+
+    async def client(http: aiohttp.ClientSession) -> None:
+        for _ in range(conversations_per_client):
+            sender = f"bench-{uuid.uuid4().hex}"
+            for text in TURNS:
+                started = time.perf_counter()
+                async with http.post(f"{url}/webhooks/rest/webhook",
+                                     json={"sender": sender, "message": text}) as response:
+                    await response.read()
+                    response.raise_for_status()
+                timings.append((time.perf_counter() - started) * 1000)
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "turns": len(timings),
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(percentile(timings, 0.95), 1),
+        "turns_per_s": round(len(timings) / elapsed, 1),
+    }
+
+
+def cross_validation(config: Path, folds: int) -> dict[str, Any]:
+    out = Path(tempfile.mkdtemp(prefix="cv-"))
+    started = time.monotonic()
+    subprocess.run(
+        [str(RASA), "test", "nlu", "--nlu", "data/nlu", "--config", str(config),
+         "--cross-validation", "--folds", str(folds), "--out", str(out)],
+        cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
+    )
+    report = json.loads((out / "intent_report.json").read_text())
+    per_intent = {
+        name: round(values["f1-score"], 3)
+        for name, values in report.items()
+        if isinstance(values, dict) and "f1-score" in values
+        and name not in ("micro avg", "macro avg", "weighted avg")
+    }
+    return {
+        "folds": folds,
+        "weighted_f1": round(report["weighted avg"]["f1-score"], 3),
+        "macro_f1": round(report["macro avg"]["f1-score"], 3),
+        "accuracy": round(report.get("accuracy", float("nan")), 3),
+        "per_intent_f1": dict(sorted(per_intent.items(), key=lambda kv: kv[1])),
+        "seconds": round(time.monotonic() - started),
+    }
+
+
+async def measure_stack(model: Path) -> dict[str, Any]:
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    settings = stack_settings(var_dir)
+    upgrade(settings.database_url)
+    seed(settings.database_url)
+    import os
+
+    os.environ["DATABASE_URL"] = settings.database_url
+    stack = Stack(settings, model, with_gateway=False, log_dir=var_dir / "logs")
+    started = time.monotonic()
+    try:
+        stack.start(timeout=300)
+        load_seconds = round(time.monotonic() - started, 1)
+        report = await evaluate(settings.rasa_url, load_set(), load_targets())
+        one = await latency(settings.rasa_url, clients=1, conversations_per_client=10)
+        ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4)
+        memory = {name: round(tree_rss_mib(p.pid), 1) for name, p in stack.processes.items()}
+    finally:
+        stack.stop()
+    return {
+        "dev_set": {"questions": len(report.rows), "top1": round(report.top1, 3),
+                    "any_mention": round(report.any_mention, 3),
+                    "misses": [{"text": r["text"], "expect": r["expect"], "first": r["first"]}
+                               for r in report.failures()]},
+        "latency_rest": {"1_client": one, "10_clients": ten},
+        "model_load_seconds": load_seconds,
+        "rss_mib": memory,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args(argv)
+    load_settings()
+    model = ensure_model()
+    results: dict[str, Any] = {"model": model.name}
+    meta = model.with_suffix("").with_suffix(".json")
+    if meta.exists():
+        results["training_seconds"] = json.loads(meta.read_text()).get("training_seconds")
+    results.update(asyncio.run(measure_stack(model)))
+    if not args.skip_cv:
+        results["cross_validation"] = cross_validation(PROJECT_ROOT / "config.yml", args.folds)
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing.update(results)
+    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+    print_table(existing)
+    return 0
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = [
+        ("Dev-set top-1 referral", f"{r['dev_set']['top1']:.3f} ({r['dev_set']['questions']} questions)"),
+        ("Dev-set any-mention", f"{r['dev_set']['any_mention']:.3f}"),
+    ]
+    if "cross_validation" in r:
+        cv = r["cross_validation"]
+        rows.append(("Cross-validated intent F1", f"{cv['weighted_f1']:.3f} weighted, "
+                     f"{cv['macro_f1']:.3f} macro ({cv['folds']} folds)"))
+    for name, key in (("1 client", "1_client"), ("10 clients", "10_clients")):
+        lat = r["latency_rest"][key]
+        rows.append((f"Turn latency, {name} (REST)", f"p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms"))
+    rows.append(("Model load", f"{r['model_load_seconds']} s"))
+    if r.get("training_seconds"):
+        rows.append(("Training", f"{r['training_seconds']} s"))
+    rows.append(("Resident memory", ", ".join(f"{k} {v} MiB" for k, v in r["rss_mib"].items())))
+    width = max(len(a) for a, _ in rows)
+    print()
+    for a, b in rows:
+        print(f"{a.ljust(width)}  {b}")
+    print(f"\nWritten to {RESULTS.relative_to(PROJECT_ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Bring the database up to date: run the Alembic migrations, then seed the directory.
+
+`.venv/bin/python -m scripts.db` (idempotent; `make run` and the tests call it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from alembic import command
+from alembic.config import Config
+
+from actions.directory.seed import seed_directory
+from core.db import make_engine, make_sessionmaker, transaction
+from core.settings import PROJECT_ROOT, load_settings
+
+
+def upgrade(database_url: str) -> None:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+def seed(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            return seed_directory(session).summary()
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", help="database URL (default: DATABASE_URL from the settings)")
+    parser.add_argument("--no-seed", action="store_true")
+    args = parser.parse_args(argv)
+    url = args.url or load_settings().database_url
+    upgrade(url)
+    if not args.no_seed:
+        print(f"Directory seeded: {seed(url)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

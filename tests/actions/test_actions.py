@@ -1,0 +1,178 @@
+"""The custom actions against the real, seeded directory: events and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.directory.models import Organisation, TopicTarget
+from actions.handoff import ActionFallback, ActionHandoff
+from actions.referral import ActionContactDetails, ActionMoreOptions, ActionReferral
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DOMAIN: dict[str, Any] = {}
+
+
+def tracker(
+    text: str = "",
+    intents: list[tuple[str, float]] | None = None,
+    entities: list[tuple[str, str]] | None = None,
+    slots: dict[str, Any] | None = None,
+    fixture: str | None = None,
+) -> Tracker:
+    if fixture:
+        state = json.loads((FIXTURES / f"{fixture}.json").read_text(encoding="utf-8"))
+    else:
+        ranking = [{"name": n, "confidence": c} for n, c in intents or []]
+        state = {
+            "sender_id": "test", "slots": {}, "events": [], "paused": False,
+            "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
+            "latest_message": {"text": text, "intent": ranking[0] if ranking else {},
+                               "intent_ranking": ranking,
+                               "entities": [{"entity": e, "value": v} for e, v in entities or []]},
+        }
+        state["events"] = [{"event": "user", "text": text,
+                            "parse_data": {"intent": ranking[0] if ranking else {}}}]
+    state["slots"].update(slots or {})
+    return Tracker.from_dict(state)
+
+
+def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, DOMAIN)
+    return events, dispatcher.messages
+
+
+def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+@pytest.fixture(autouse=True)
+def _directory(seeded_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return seeded_sessions
+
+
+def test_a_loan_question_is_referred_to_almi_first_with_follow_up_buttons():
+    events, messages = run(ActionReferral(), tracker(fixture="loan_question"))
+    assert len(messages) == 1
+    assert messages[0]["text"].startswith("Vänd dig till Almi Företagspartner Mälardalen.")
+    assert "https://" in messages[0]["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_contact", "/ask_more", "/request_human"]
+    s = slots(events)
+    assert s["last_topic"] == "financing"
+    assert s["last_targets"][0] == "almi"
+    assert s["fallback_count"] == 0.0
+
+
+def test_an_ended_scheme_says_so_and_what_applies_now():
+    events, messages = run(ActionReferral(), tracker(
+        "kan vi fortfarande söka omställningsstöd?", [("tax_general", 0.5), ("crisis_general", 0.3)],
+        [("scheme", "omställningsstöd")]))
+    text = messages[0]["text"]
+    assert text.startswith("Skatteverket hade hand om omställningsstöd, men stödet har upphört")
+    assert slots(events)["last_targets"][0] == "skatteverket"
+
+
+def test_a_named_organisation_comes_first():
+    _, messages = run(ActionReferral(), tracker(
+        "kan EKN hjälpa oss?", [("export", 0.7)], [("organisation", "EKN")]))
+    assert messages[0]["text"].startswith("Vänd dig till Exportkreditnämnden")
+
+
+def test_a_municipality_gets_tillvaxtverkets_support():
+    _, messages = run(ActionReferral(), tracker(
+        "vi är en kommun och vår största arbetsgivare lägger ner",
+        [("municipality_layoff", 0.8), ("layoff_notice", 0.15)]))
+    assert messages[0]["text"].startswith("Vänd dig till Tillväxtverket.")
+
+
+def test_company_size_follow_up_re_ranks_the_previous_topic():
+    events, messages = run(ActionReferral(), tracker(
+        "vi är 12 anställda", [("inform_situation", 0.95)], [("company_size", "12 anställda")],
+        slots={"last_topic": "layoff_notice"}))
+    assert messages[0]["text"].startswith("Vänd dig till Arbetsförmedlingen.")
+    assert slots(events)["employees"] == 12.0
+
+
+def test_a_directory_edit_changes_the_next_answer_without_retraining(
+    seeded_sessions: sessionmaker[Session],
+):
+    with seeded_sessions.begin() as session:
+        first = session.query(TopicTarget).filter_by(topic_id="financing", rank=0).one()
+        first.pitch = "En helt ny beskrivning från en administratör."
+    _, messages = run(ActionReferral(), tracker(fixture="loan_question"))
+    assert "En helt ny beskrivning från en administratör." in messages[0]["text"]
+
+
+def test_contact_details_for_the_organisation_just_named():
+    events, messages = run(ActionContactDetails(), tracker(
+        "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["skatteverket"]}))
+    assert messages[0]["text"].startswith("Så här når du Skatteverket:")
+    assert "0771-567 567" in messages[0]["text"]
+
+
+def test_contact_details_without_anyone_named_asks_which():
+    _, messages = run(ActionContactDetails(), tracker("telefonnummer?", [("ask_contact", 0.9)]))
+    assert messages[0]["response"] == "utter_ask_which_contact"
+
+
+def test_more_options_gives_the_next_targets_and_remembers_them():
+    events, messages = run(ActionMoreOptions(), tracker(
+        "finns det något mer?", [("ask_more", 0.9)],
+        slots={"last_topic": "financing", "more_targets": ["foretagssupport"]}))
+    assert messages[0]["text"].startswith("Här är fler som kan hjälpa dig:\n• Västmanlands Företagssupport")
+    assert slots(events)["more_targets"] == []
+
+
+def test_asking_for_a_human_sends_the_handoff_payload_first_and_pauses():
+    t = tracker("jag vill prata med en människa", [("request_human", 0.97)],
+                slots={"given_targets": ["almi"]})
+    t.events.insert(0, {"event": "user", "text": "behöver lån",
+                        "parse_data": {"intent": {"name": "financing", "confidence": 0.9}}})
+    events, messages = run(ActionHandoff(), t)
+    handoff = messages[0]["custom"]["handoff"]
+    assert handoff["reason"] == "request_human"
+    assert handoff["summary"]["asked"] == ["behöver lån", "jag vill prata med en människa"]
+    assert handoff["summary"]["understood"] == ["Lån och finansiering"]
+    assert handoff["summary"]["targets_given"] == ["Almi Företagspartner Mälardalen"]
+    assert "rådgivare" in messages[1]["text"]
+    assert {"event": "pause", "timestamp": None} in events
+
+
+def test_a_complaint_is_handed_off_with_its_reason():
+    _, messages = run(ActionHandoff(), tracker("jag vill klaga", [("complaint", 0.9)]))
+    assert messages[0]["custom"]["handoff"]["reason"] == "complaint"
+
+
+def test_first_failure_offers_the_best_guess_and_topics_second_hands_off():
+    low = [("nlu_fallback", 0.3), ("customs", 0.25), ("export", 0.2)]
+    events, messages = run(ActionFallback(), tracker("eori?", low))
+    assert "Tullverket" in messages[0]["text"]
+    assert messages[0]["buttons"][-1]["payload"] == "/request_human"
+    assert slots(events)["fallback_count"] == 1.0
+
+    events, messages = run(ActionFallback(), tracker("asdf", low, slots={"fallback_count": 1.0}))
+    assert messages[0]["custom"]["handoff"]["reason"] == "fallback"
+    assert any(e["event"] == "pause" for e in events)
+
+
+def test_very_unsure_first_failure_asks_to_rephrase_without_naming_anyone():
+    events, messages = run(ActionFallback(), tracker("🙂", [("nlu_fallback", 0.3), ("export", 0.05)]))
+    assert messages[0]["response"] == "utter_ask_rephrase"
+    assert slots(events)["fallback_count"] == 1.0
+
+
+def test_a_partner_is_reached_through_foretagssupport(seeded_sessions: sessionmaker[Session]):
+    with seeded_sessions() as session:
+        partner = session.get(Organisation, "partner-juridik")
+        assert partner is not None and partner.reached_through == "foretagssupport"
+    _, messages = run(ActionContactDetails(), tracker(
+        "hur når jag dem", [("ask_contact", 0.9)], slots={"last_targets": ["partner-juridik"]}))
+    assert "Du når dem genom Västmanlands Företagssupport" in messages[0]["text"]
+

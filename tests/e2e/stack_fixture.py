@@ -1,0 +1,59 @@
+"""A real Rasa server and action server on free ports, with a fresh seeded database."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import PROJECT_ROOT, Settings, load_settings
+from scripts.db import seed, upgrade
+from scripts.model import model_path
+from scripts.stack import Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stack_settings(var_dir: Path) -> Settings:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RASA_TRACKER_URL")}
+    env.update({
+        "VAR_DIR": str(var_dir),
+        "RASA_TOKEN": "e2e-test-token",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "GATEWAY_PORT": str(free_port()),
+    })
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Rasa + actions, started once for the whole session (model loading takes a while)."""
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"No trained model for the current data ({model.name}): run `make model`")
+    var_dir = tmp_path_factory.mktemp("stack")
+    settings = stack_settings(var_dir)
+    upgrade(settings.database_url)
+    seed(settings.database_url)
+    # The action server reads DATABASE_URL from its environment.
+    os.environ["DATABASE_URL"] = settings.database_url
+    for key, value in (("VAR_DIR", str(var_dir)), ("RASA_TOKEN", settings.rasa_token),
+                       ("RASA_PORT", str(settings.rasa_port)),
+                       ("ACTION_SERVER_PORT", str(settings.action_server_port)),
+                       ("GATEWAY_PORT", str(settings.gateway_port))):
+        os.environ[key] = value
+    stack = Stack(settings, model, with_gateway=False, log_dir=PROJECT_ROOT / "var" / "test-logs")
+    try:
+        stack.start(timeout=300)
+        yield dataclasses.replace(settings)
+    finally:
+        stack.stop()
