@@ -89,11 +89,11 @@ class Report:
 
     @property
     def top1(self) -> float:
-        return sum(r["top1"] for r in self.rows) / max(len(self.rows), 1)
+        return float(sum(r["top1"] for r in self.rows)) / max(len(self.rows), 1)
 
     @property
     def any_mention(self) -> float:
-        return sum(r["any_mention"] for r in self.rows) / max(len(self.rows), 1)
+        return float(sum(r["any_mention"] for r in self.rows)) / max(len(self.rows), 1)
 
     def failures(self) -> list[dict[str, Any]]:
         return [r for r in self.rows if not r["top1"]]

@@ -76,10 +76,10 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None 
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with code {process.returncode}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status < 500:
-                    return
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError), \
+                urllib.request.urlopen(url, timeout=2) as response:
+            if response.status < 500:
+                return
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         if "gateway" in stack.processes:
             print(f"  Website with chat:   http://{settings.gateway_host}:{settings.gateway_port}/")
             print(f"  Advisor console:     http://{settings.gateway_host}:{settings.gateway_port}/console")
-        print(f"  Rasa (local only):   {settings.rasa_url}/webhooks/rest/webhook  (token in var/rasa_token or RASA_TOKEN)")
+        print(f"  Rasa (local only):   {settings.rasa_url}/webhooks/rest/webhook"
+              "  (API token: RASA_TOKEN or var/rasa_token)")
         print(f"  Action server:       http://{settings.action_server_host}:{settings.action_server_port}/health")
         print("Press Ctrl-C to stop everything.\n", flush=True)
         while not stopping:

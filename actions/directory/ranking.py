@@ -45,7 +45,7 @@ def target_fit(target: TopicTargetView, situation: Situation) -> float:
 def rank_targets(
     intents: Sequence[IntentScore],
     topics: Mapping[str, TopicView],
-    situation: Situation = Situation(),
+    situation: Situation | None = None,
     named_organisations: Iterable[str] = (),
     schemes: Iterable[SchemeView] = (),
 ) -> list[RankedTarget]:
@@ -57,6 +57,7 @@ def rank_targets(
     the topic that contributed most to it; a boosted organisation outside every topic has
     no pitch (the caller uses its summary).
     """
+    situation = situation or Situation()
     scores: dict[str, float] = {}
     best: dict[str, tuple[float, str | None, str]] = {}  # org -> (contribution, topic, pitch)
     reasons: dict[str, list[str]] = {}

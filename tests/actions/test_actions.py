@@ -111,7 +111,7 @@ def test_a_directory_edit_changes_the_next_answer_without_retraining(
 
 
 def test_contact_details_for_the_organisation_just_named():
-    events, messages = run(ActionContactDetails(), tracker(
+    _events, messages = run(ActionContactDetails(), tracker(
         "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["skatteverket"]}))
     assert messages[0]["text"].startswith("Så här når du Skatteverket:")
     assert "0771-567 567" in messages[0]["text"]
