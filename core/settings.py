@@ -49,7 +49,7 @@ class Settings:
     model_dir: Path
     var_dir: Path
     log_level: str
-    # --- gateway (bot/); documented in docs/gateway-settings.env ---
+    # --- gateway (bot/); documented in .env.example ---
     gateway_allowed_origins: tuple[str, ...] = ()
     gateway_secure_cookies: bool = False
     session_secret: str = ""

@@ -1,0 +1,256 @@
+"""Gateway benchmarks against a running Rasa server (the lead's `make bench` calls these).
+
+* Turn latency: the same messages through raw Rasa REST and through the gateway's
+  REST-compatible endpoint, at 1 and 10 concurrent clients; the ratio gateway/raw.
+* Escalation-to-console latency: from a company's hand-off request in the widget to the
+  advisor console seeing the chat in its queue (p50/p95).
+
+The gateway is started in-process on a free loopback port with a fresh SQLite database,
+always open (so escalations queue), and rate limits lifted. Nothing touches the real data.
+
+    python -m bot.bench [--clients 1 10] [--turns 30] [--escalations 30] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+MESSAGES = (
+    "hej",
+    "vi behöver ett lån till en ny maskin",
+    "hur kontaktar jag dem?",
+    "kan vi skjuta upp skatten?",
+    "vi måste varsla personal",
+    "tack för hjälpen",
+)
+# A button payload goes straight to the request_human intent: no NLU guesswork in the timing.
+ESCALATION = {"text": "Jag vill prata med en rådgivare", "payload": "/request_human"}
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """p50, p95 and mean in milliseconds (samples in seconds)."""
+    if not samples:
+        return {"p50": 0.0, "p95": 0.0, "mean": 0.0, "n": 0}
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+        return round(ordered[index] * 1000, 2)
+
+    return {
+        "p50": at(0.5),
+        "p95": at(0.95),
+        "mean": round(statistics.fmean(ordered) * 1000, 2),
+        "n": len(ordered),
+    }
+
+
+async def turn_latencies(
+    http: aiohttp.ClientSession, webhook: str, clients: int, turns: int, sender_prefix: str
+) -> list[float]:
+    """`clients` concurrent senders, each sending `turns` messages one after another."""
+
+    async def one_client(n: int) -> list[float]:
+        samples = []
+        sender = f"{sender_prefix}-{n}-{secrets.token_hex(4)}"
+        for turn in range(turns):
+            body = {"sender": sender, "message": MESSAGES[turn % len(MESSAGES)]}
+            start = time.perf_counter()
+            async with http.post(webhook, json=body) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{webhook} answered {response.status}")
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    results = await asyncio.gather(*(one_client(n) for n in range(clients)))
+    return [s for client in results for s in client]
+
+
+async def compare_turns(
+    http: aiohttp.ClientSession,
+    rasa_url: str,
+    gateway_url: str,
+    client_counts: Sequence[int],
+    turns: int,
+) -> dict[str, Any]:
+    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    gw_hook = f"{gateway_url.rstrip('/')}/webhooks/rest/webhook"
+    await turn_latencies(http, raw_hook, 1, 2, "bench-warm")  # load the model's caches
+    await turn_latencies(http, gw_hook, 1, 2, "bench-warm")
+    results: dict[str, Any] = {}
+    for clients in client_counts:
+        raw = percentiles(await turn_latencies(http, raw_hook, clients, turns, "bench-raw"))
+        gateway = percentiles(await turn_latencies(http, gw_hook, clients, turns, "bench-gw"))
+        results[str(clients)] = {
+            "rasa_ms": raw,
+            "gateway_ms": gateway,
+            "ratio_p50": round(gateway["p50"] / raw["p50"], 3) if raw["p50"] else None,
+            "ratio_p95": round(gateway["p95"] / raw["p95"], 3) if raw["p95"] else None,
+        }
+    return results
+
+
+async def escalation_latencies(
+    gateway_url: str, advisor_email: str, password: str, runs: int, timeout: float = 30.0
+) -> list[float]:
+    """Hand-off request in the widget → the chat appears in the console's queue."""
+    base = gateway_url.rstrip("/")
+    origin = f"{urlsplit(base).scheme}://{urlsplit(base).netloc}"
+    ws_base = base.replace("http", "ws", 1)
+    samples: list[float] = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as advisor:
+        async with advisor.get(f"{base}/console/api/session") as response:
+            csrf = (await response.json())["csrf_token"]
+        headers = {"X-CSRF-Token": csrf, "Origin": origin}
+        login = {"email": advisor_email, "password": password}
+        async with advisor.post(f"{base}/console/api/login", json=login, headers=headers) as r:
+            if r.status != 200:
+                raise RuntimeError(f"bench advisor could not log in: {r.status}")
+            csrf = (await r.json())["csrf_token"]
+        console = await advisor.ws_connect(f"{ws_base}/console/ws?csrf={csrf}", headers={"Origin": origin})
+        async with aiohttp.ClientSession() as company:
+            for run in range(runs):
+                widget = await company.ws_connect(f"{ws_base}/widget/ws", headers={"Origin": origin})
+                await widget.send_json({"type": "hello", "protocol": 1, "last_seq": 0})
+                welcome = await _receive_until(widget, lambda f: f["type"] == "welcome", timeout)
+                conversation_id = welcome["conversation_id"]
+                start = time.perf_counter()
+                await widget.send_json({"type": "message", "client_id": f"bench-{run:06d}-esc", **ESCALATION})
+                await _receive_until(
+                    console,
+                    lambda f, cid=conversation_id: (
+                        f["type"] == "queue" and f.get("event") == "enqueued" and f.get("conversation_id") == cid
+                    ),
+                    timeout,
+                )
+                samples.append(time.perf_counter() - start)
+                await widget.send_json({"type": "cancel_handoff"})  # keep the queue short
+                await _receive_until(widget, lambda f: f["type"] == "status" and f.get("state") == "bot", timeout)
+                await widget.close()
+        await console.close()
+    return samples
+
+
+async def _receive_until(ws: aiohttp.ClientWebSocketResponse[bool], predicate: Any, timeout: float) -> dict[str, Any]:
+    async def wait() -> dict[str, Any]:
+        while True:
+            msg = await ws.receive()
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                raise RuntimeError(f"socket closed while waiting ({msg.type})")
+            frame: dict[str, Any] = json.loads(msg.data)
+            if predicate(frame):
+                return frame
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def bench_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[tuple[str, str, str]]:
+    """A throw-away gateway in this process; yields (url, advisor email, password)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.accounts import create_advisor
+    from bot.app import create_app
+    from core.db import make_engine, make_sessionmaker
+    from core.settings import PROJECT_ROOT, load_settings
+
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        config = Config(str(PROJECT_ROOT / "alembic.ini"))
+        config.attributes["database_url"] = db_url
+        command.upgrade(config, "head")
+        email, password = "bench@foretagssupport.invalid", secrets.token_urlsafe(16)
+        engine = make_engine(db_url)
+        create_advisor(make_sessionmaker(engine), email, "Bänk Test", password)
+        engine.dispose()
+
+        rasa = urlsplit(rasa_url)
+        port = _free_port()
+        settings = load_settings(
+            {
+                "DATABASE_URL": db_url,
+                "VAR_DIR": tmp,
+                "RASA_HOST": rasa.hostname or "127.0.0.1",
+                "RASA_PORT": str(rasa.port or 5005),
+                "RASA_TOKEN": rasa_token,
+                "GATEWAY_HOST": "127.0.0.1",
+                "GATEWAY_PORT": str(port),
+                "OPENING_HOURS": "always",
+                "RATE_LIMIT_MESSAGES": "1000000",
+                "RATE_LIMIT_WINDOW_SECONDS": "1",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=1)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            yield f"http://127.0.0.1:{port}", email, password
+        finally:
+            await runner.cleanup()
+
+
+async def run(
+    rasa_url: str,
+    rasa_token: str,
+    client_counts: Sequence[int] = (1, 10),
+    turns: int = 30,
+    escalations: int = 30,
+) -> dict[str, Any]:
+    """Both benchmarks; returns a JSON-able report."""
+    async with bench_gateway(rasa_url, rasa_token) as (gateway_url, email, password):
+        connector = aiohttp.TCPConnector(limit=max(client_counts) * 2)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns)
+        escalation = await escalation_latencies(gateway_url, email, password, escalations)
+    return {
+        "turn_latency": turns_report,
+        "escalation_to_console_ms": percentiles(escalation),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--turns", type=int, default=30, help="messages per client")
+    parser.add_argument("--escalations", type=int, default=30)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    report = asyncio.run(run(settings.rasa_url, settings.rasa_token, args.clients, args.turns, args.escalations))
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    if args.output:
+        args.output.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

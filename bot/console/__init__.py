@@ -1,0 +1,1 @@
+"""The advisor console: login, the live queue, chats, tickets."""

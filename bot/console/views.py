@@ -1,0 +1,253 @@
+"""The console's HTTP API (docs/gateway-protocol.md, section 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bot import texts
+from bot.console import auth, queries
+from bot.keys import (
+    clock_key,
+    db_key,
+    hours_key,
+    hub_key,
+    login_limits_key,
+    service_key,
+    settings_key,
+)
+from bot.pubsub import CONSOLE
+from bot.rules import queue as rules
+from bot.rules import validation
+from bot.rules.validation import Invalid
+from bot.security import console_origin_ok, json_error, json_exception
+from bot.service import AdvisorRef
+
+
+def session_token(request: web.Request) -> str | None:
+    token = request.cookies.get(auth.COOKIE)
+    return token if token and len(token) <= 128 else None
+
+
+def _set_cookie(request: web.Request, response: web.StreamResponse, token: str, persistent: bool) -> None:
+    settings = request.app[settings_key]
+    response.set_cookie(
+        auth.COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.gateway_secure_cookies,
+        path="/",
+        max_age=settings.session_max_age_hours * 3600 if persistent else None,
+    )
+
+
+def _check_csrf(request: web.Request) -> None:
+    """Every POST: the page's own origin and the CSRF token bound to the session cookie."""
+    if not console_origin_ok(request):
+        raise json_exception(web.HTTPForbidden, "forbidden_origin", texts.FORBIDDEN_ORIGIN)
+    secret = request.app[settings_key].session_secret
+    if not auth.csrf_ok(secret, session_token(request), request.headers.get("X-CSRF-Token")):
+        raise json_exception(web.HTTPForbidden, "csrf_failed", texts.CSRF_FAILED)
+
+
+async def current_advisor(request: web.Request) -> AdvisorRef:
+    """The logged-in advisor, or 401. Counts as presence for the advisor timeout."""
+    advisor = await auth.session_advisor(request.app[db_key], session_token(request), request.app[clock_key]())
+    if advisor is None:
+        raise json_exception(web.HTTPUnauthorized, "not_authenticated", texts.NOT_AUTHENTICATED)
+    await request.app[service_key].touch_advisor(advisor.id)
+    return advisor
+
+
+async def _advisor_for_post(request: web.Request) -> AdvisorRef:
+    _check_csrf(request)
+    return await current_advisor(request)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise Invalid("bad_request", texts.BAD_REQUEST) from exc
+    if not isinstance(body, dict):
+        raise Invalid("bad_request", texts.BAD_REQUEST)
+    return body
+
+
+def _session_body(request: web.Request, token: str, advisor: AdvisorRef | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "authenticated": advisor is not None,
+        "csrf_token": auth.csrf_for(request.app[settings_key].session_secret, token),
+    }
+    if advisor is not None:
+        body["advisor"] = {"id": advisor.id, "name": advisor.name, "email": advisor.email}
+        body["outcomes"] = [{"code": c, "label": label} for c, label in rules.OUTCOMES.items()]
+    return body
+
+
+# ---------------------------------------------------------------- session
+
+
+async def session(request: web.Request) -> web.Response:
+    token = session_token(request)
+    advisor = await auth.session_advisor(request.app[db_key], token, request.app[clock_key]())
+    fresh = token is None
+    token = token or auth.new_token()
+    response = web.json_response(_session_body(request, token, advisor))
+    if fresh:
+        _set_cookie(request, response, token, persistent=False)
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    _check_csrf(request)
+    body = await _json_body(request)
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
+        raise Invalid("bad_request", texts.BAD_REQUEST)
+    wait = request.app[login_limits_key].take(str(request.remote), time.monotonic())
+    if wait > 0:
+        return json_error(429, "too_many_attempts", texts.TOO_MANY_LOGINS, retry_after=math.ceil(wait))
+    advisor = await auth.authenticate(request.app[db_key], email, password)
+    if advisor is None:
+        return json_error(401, "invalid_credentials", texts.INVALID_CREDENTIALS)
+    settings = request.app[settings_key]
+    old = session_token(request)
+    if old:
+        await auth.end_session(request.app[db_key], old)
+    token = await auth.start_session(
+        request.app[db_key],
+        advisor.id,
+        request.app[clock_key](),
+        dt.timedelta(hours=settings.session_max_age_hours),
+    )
+    await request.app[service_key].touch_advisor(advisor.id, force=True)
+    response = web.json_response(_session_body(request, token, advisor))
+    _set_cookie(request, response, token, persistent=True)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    _check_csrf(request)
+    old = session_token(request)
+    if old:
+        await auth.end_session(request.app[db_key], old)
+    token = auth.new_token()
+    response = web.json_response(_session_body(request, token, None))
+    _set_cookie(request, response, token, persistent=False)
+    return response
+
+
+# ---------------------------------------------------------------- queue and conversations
+
+
+async def queue(request: web.Request) -> web.Response:
+    advisor = await current_advisor(request)
+    snapshot = await queries.queue_snapshot(
+        request.app[db_key], advisor.id, request.app[clock_key](), request.app[hours_key]
+    )
+    return web.json_response(snapshot)
+
+
+async def conversations(request: web.Request) -> web.Response:
+    await current_advisor(request)
+    if request.query.get("state", "bot") != "bot":
+        raise Invalid("bad_request", texts.BAD_REQUEST)
+    rows = await queries.bot_conversations(request.app[db_key], request.app[clock_key]())
+    return web.json_response({"conversations": rows})
+
+
+async def conversation(request: web.Request) -> web.Response:
+    await current_advisor(request)
+    detail = await queries.conversation_detail(request.app[db_key], request.match_info["id"])
+    return web.json_response(detail)
+
+
+async def conversation_messages(request: web.Request) -> web.Response:
+    await current_advisor(request)
+    try:
+        after = int(request.query.get("after_seq", "0"))
+    except ValueError as exc:
+        raise Invalid("bad_request", texts.BAD_REQUEST) from exc
+    messages = await queries.messages_after(request.app[db_key], request.match_info["id"], after)
+    return web.json_response({"messages": messages})
+
+
+async def claim(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    conversation_id = request.match_info["id"]
+    await request.app[service_key].claim(conversation_id, advisor)
+    return web.json_response(await queries.conversation_detail(request.app[db_key], conversation_id))
+
+
+async def post_message(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    body = await _json_body(request)
+    settings = request.app[settings_key]
+    client_id = validation.client_id(body.get("client_id"))
+    text = validation.clean_text(body.get("text"), settings.max_message_chars)
+    message, created = await request.app[service_key].advisor_message(
+        request.match_info["id"], advisor, client_id, text
+    )
+    return web.json_response({"message": message}, status=201 if created else 200)
+
+
+async def hand_back(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    conversation_id = request.match_info["id"]
+    await request.app[service_key].hand_back(conversation_id, advisor)
+    return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
+
+
+async def release(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    conversation_id = request.match_info["id"]
+    await request.app[service_key].release(conversation_id, advisor)
+    return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
+
+
+async def close(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    body = await _json_body(request)
+    outcome = body.get("outcome")
+    note_raw = body.get("note")
+    note = validation.clean_text(note_raw, 2000) if isinstance(note_raw, str) and note_raw.strip() else None
+    conversation_id = request.match_info["id"]
+    await request.app[service_key].close(conversation_id, advisor, str(outcome or ""), note)
+    return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
+
+
+# ---------------------------------------------------------------- tickets
+
+
+async def tickets(request: web.Request) -> web.Response:
+    await current_advisor(request)
+    status = request.query.get("status", "open")
+    if status not in {"open", "done"}:
+        raise Invalid("bad_request", texts.BAD_REQUEST)
+    return web.json_response({"tickets": await queries.tickets(request.app[db_key], status)})
+
+
+async def ticket_done(request: web.Request) -> web.Response:
+    advisor = await _advisor_for_post(request)
+    body = await _json_body(request)
+    try:
+        ticket_id = int(request.match_info["id"])
+    except ValueError as exc:
+        raise json_exception(web.HTTPNotFound, "not_found", texts.TICKET_NOT_FOUND) from exc
+    note_raw = body.get("note")
+    note = validation.clean_text(note_raw, 2000) if isinstance(note_raw, str) and note_raw.strip() else None
+    ticket, open_count = await queries.mark_ticket_done(
+        request.app[db_key], ticket_id, advisor.id, note, request.app[clock_key]()
+    )
+    await request.app[hub_key].publish(
+        CONSOLE, {"type": "tickets", "event": "done", "ticket": ticket, "open_tickets": open_count}
+    )
+    return web.json_response({"ticket": ticket})

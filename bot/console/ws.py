@@ -1,0 +1,151 @@
+"""The console's WebSocket: the live queue, messages and typing (protocol section 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot import texts
+from bot.console import auth, queries
+from bot.console.views import session_token
+from bot.errors import DomainError
+from bot.keys import (
+    clock_key,
+    db_key,
+    hours_key,
+    hub_key,
+    service_key,
+    settings_key,
+    websockets_key,
+)
+from bot.pubsub import CONSOLE, Event, Subscription
+from bot.security import is_same_origin, json_exception
+from bot.service import AdvisorRef
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 16 * 1024
+
+
+async def console_ws(request: web.Request) -> web.WebSocketResponse:
+    # All checks happen before the handshake.
+    if not is_same_origin(request, request.headers.get("Origin")):
+        raise json_exception(web.HTTPForbidden, "forbidden_origin", texts.FORBIDDEN_ORIGIN)
+    token = session_token(request)
+    advisor = await auth.session_advisor(request.app[db_key], token, request.app[clock_key]())
+    if advisor is None or token is None:
+        raise json_exception(web.HTTPUnauthorized, "not_authenticated", texts.NOT_AUTHENTICATED)
+    secret = request.app[settings_key].session_secret
+    if not auth.csrf_ok(secret, token, request.query.get("csrf")):
+        raise json_exception(web.HTTPForbidden, "csrf_failed", texts.CSRF_FAILED)
+
+    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
+    await ws.prepare(request)
+    request.app[websockets_key].add(ws)
+    try:
+        await ConsoleConnection(request, ws, advisor).run()
+    finally:
+        request.app[websockets_key].discard(ws)
+    return ws
+
+
+class ConsoleConnection:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, advisor: AdvisorRef) -> None:
+        self.app = request.app
+        self.ws = ws
+        self.advisor = advisor
+        self.service = request.app[service_key]
+        self._send_lock = asyncio.Lock()
+        timeout = request.app[settings_key].advisor_timeout_seconds
+        self.beat_interval = max(1.0, min(15.0, timeout / 4))
+
+    async def run(self) -> None:
+        await self.service.touch_advisor(self.advisor.id, force=True)
+        async with self.app[hub_key].subscribe(CONSOLE) as subscription:
+            await self.send({"type": "hello", "advisor": {"id": self.advisor.id, "name": self.advisor.name}})
+            await self.send_queue("snapshot", None)
+            tasks = [
+                asyncio.create_task(self._pump(subscription)),
+                asyncio.create_task(self._beat()),
+            ]
+            try:
+                await self._read_loop()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                # The last sign of life: the advisor timeout counts from here.
+                with contextlib.suppress(Exception):
+                    await self.service.touch_advisor(self.advisor.id, force=True)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.beat_interval)
+            try:
+                await self.service.touch_advisor(self.advisor.id, force=True)
+            except Exception:
+                log.exception("advisor heartbeat failed")
+
+    async def _read_loop(self) -> None:
+        async for msg in self.ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                await self.send_error("bad_request", texts.BAD_REQUEST)
+                continue
+            kind = data.get("type")
+            if kind == "ping":
+                await self.send({"type": "pong"})
+            elif kind == "typing" and isinstance(data.get("conversation_id"), str):
+                with contextlib.suppress(DomainError):
+                    await self.service.advisor_typing(data["conversation_id"], self.advisor, data.get("typing") is True)
+            else:
+                await self.send_error("bad_request", texts.BAD_REQUEST)
+
+    async def _pump(self, subscription: Subscription) -> None:
+        async for event in subscription:
+            try:
+                await self._on_event(event)
+            except (ConnectionResetError, RuntimeError):
+                return
+            except Exception:
+                log.exception("console event failed")
+
+    async def _on_event(self, event: Event) -> None:
+        kind = event.get("type")
+        if kind == "queue":
+            await self.send_queue(str(event.get("event")), event.get("conversation_id"))
+        elif kind == "conversation":
+            try:
+                conversation = await queries.conversation_json(self.app[db_key], str(event.get("conversation_id")))
+            except DomainError:
+                return
+            await self.send({"type": "conversation", "conversation": conversation})
+        elif kind in {"message", "typing", "tickets"}:
+            await self.send(event)
+
+    async def send_queue(self, event: str, conversation_id: Any) -> None:
+        snapshot = await queries.queue_snapshot(
+            self.app[db_key], self.advisor.id, self.app[clock_key](), self.app[hours_key]
+        )
+        await self.send({"type": "queue", "event": event, "conversation_id": conversation_id, **snapshot})
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send({"type": "error", "code": code, "message": message})
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        async with self._send_lock:
+            await self.ws.send_str(json.dumps(frame, ensure_ascii=False))

@@ -1,0 +1,179 @@
+"""Tables of the gateway: conversations, their messages and participants, the advisor
+queue, advisors and their console sessions, and offline tickets.
+
+They share the directory's Base, database and Alembic history (`migrations/`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from core.db import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite returns naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Advisor(Base):
+    __tablename__ = "advisors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdvisorSession(Base):
+    """A logged-in console session; the cookie holds a token whose SHA-256 is the id."""
+
+    __tablename__ = "advisor_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_conversations_channel_external"),)
+
+    # Random and unguessable: for the widget it is the only credential. Also Rasa's sender id.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # widget | rest
+    external_id: Mapped[str | None] = mapped_column(String(128))  # the REST sender
+    state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"), index=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    rest_delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    not_understood: Mapped[int] = mapped_column(Integer, default=0)
+    rasa_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    handoff_reason: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    page: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client"),
+        Index("ix_messages_rasa_status", "conversation_id", "rasa_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # user | bot | advisor | system
+    text: Mapped[str | None] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    image: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[str | None] = mapped_column(Text)  # what was sent to Rasa, if not text
+    author: Mapped[str | None] = mapped_column(String(200))
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    # The outbox towards Rasa's tracker (user and advisor messages only):
+    # pending -> processing -> done | failed; NULL for messages Rasa need not see.
+    rasa_status: Mapped[str | None] = mapped_column(String(16))
+    rasa_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Participant(Base):
+    """Who took part in a conversation, and when (the company, the bot, each advisor)."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # company | bot | advisor
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    left_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class QueueEntry(Base):
+    """One wait for an advisor. Waiting entries are served by (enqueued_at, id)."""
+
+    __tablename__ = "queue_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    returned: Mapped[bool] = mapped_column(Boolean, default=False)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Ticket(Base):
+    """A question left outside opening hours, for advisors to answer later."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id", name="uq_tickets_conversation_client"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)

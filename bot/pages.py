@@ -1,0 +1,50 @@
+"""The files of the browser UI: demo host page, console page, widget script, static assets.
+
+They belong to the UI (bot/static, bot/templates) and are served as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot import texts
+from bot.keys import paths_key
+
+
+def _file(path: Path, cache: str) -> web.FileResponse:
+    if not path.is_file():
+        raise web.HTTPNotFound(text=texts.PAGE_NOT_FOUND)
+    return web.FileResponse(path, headers={"Cache-Control": cache})
+
+
+def _html(path: Path) -> web.FileResponse:
+    response = _file(path, "no-cache")
+    response.content_type = "text/html"
+    response.charset = "utf-8"
+    return response
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return _html(request.app[paths_key].templates_dir / "index.html")
+
+
+async def console_page(request: web.Request) -> web.FileResponse:
+    return _html(request.app[paths_key].templates_dir / "console.html")
+
+
+async def widget_js(request: web.Request) -> web.FileResponse:
+    return _file(request.app[paths_key].static_dir / "widget.js", "no-cache")
+
+
+async def static_file(request: web.Request) -> web.FileResponse:
+    root = request.app[paths_key].static_dir.resolve()
+    path = (root / request.match_info["path"]).resolve()
+    if not path.is_relative_to(root):
+        raise web.HTTPNotFound(text=texts.PAGE_NOT_FOUND)
+    return _file(path, "no-cache")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

@@ -1,0 +1,57 @@
+"""Client for the Rasa server (REST channel and tracker events API), reachable only here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (down, timeout, or an error status)."""
+
+
+class RasaClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout: float) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One user turn through Rasa's REST channel; returns the bot's messages."""
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        data = await self._post(f"{self._base}/webhooks/rest/webhook", body, params=None)
+        if not isinstance(data, list):
+            raise RasaUnavailable(f"unexpected webhook answer: {type(data).__name__}")
+        return [m for m in data if isinstance(m, dict)]
+
+    async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Append events (pause, resume, an advisor's `bot` utterance) to the tracker."""
+        url = f"{self._base}/conversations/{sender}/tracker/events"
+        await self._post(url, events, params={"token": self._token, "include_events": "NONE"})
+
+    async def pause(self, sender: str) -> None:
+        await self.append_events(sender, [{"event": "pause"}])
+
+    async def resume(self, sender: str) -> None:
+        await self.append_events(sender, [{"event": "resume"}])
+
+    async def record_advisor(self, sender: str, text: str, advisor: str) -> None:
+        event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
+        await self.append_events(sender, [event])
+
+    async def _post(self, url: str, body: Any, params: dict[str, str] | None) -> Any:
+        try:
+            async with self._session.post(url, json=body, params=params, timeout=self._timeout) as response:
+                if response.status >= 400:
+                    raise RasaUnavailable(f"Rasa answered {response.status} for {url}")
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,40 @@
+"""Every URL of the gateway, in one flat table (see docs/gateway-protocol.md)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot import pages, rest, widget
+from bot.console import views as console
+from bot.console import ws as console_ws
+
+
+def setup_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_get("/", pages.index, name="index")
+    router.add_get("/widget.js", pages.widget_js, name="widget_js")
+    router.add_get("/static/{path:.+}", pages.static_file, name="static")
+    router.add_get("/healthz", pages.healthz, name="healthz")
+    router.add_get("/widget/ws", widget.widget_ws, name="widget_ws")
+    router.add_post("/webhooks/rest/webhook", rest.rest_webhook, name="rest_webhook")
+
+    router.add_get("/console", pages.console_page, name="console")
+    router.add_get("/console/ws", console_ws.console_ws, name="console_ws")
+    router.add_get("/console/api/session", console.session, name="console_session")
+    router.add_post("/console/api/login", console.login, name="console_login")
+    router.add_post("/console/api/logout", console.logout, name="console_logout")
+    router.add_get("/console/api/queue", console.queue, name="console_queue")
+    router.add_get("/console/api/conversations", console.conversations, name="console_conversations")
+    router.add_get("/console/api/conversations/{id}", console.conversation, name="console_conversation")
+    router.add_get(
+        "/console/api/conversations/{id}/messages",
+        console.conversation_messages,
+        name="console_conversation_messages",
+    )
+    router.add_post("/console/api/conversations/{id}/claim", console.claim, name="console_claim")
+    router.add_post("/console/api/conversations/{id}/messages", console.post_message, name="console_message")
+    router.add_post("/console/api/conversations/{id}/handback", console.hand_back, name="console_handback")
+    router.add_post("/console/api/conversations/{id}/release", console.release, name="console_release")
+    router.add_post("/console/api/conversations/{id}/close", console.close, name="console_close")
+    router.add_get("/console/api/tickets", console.tickets, name="console_tickets")
+    router.add_post("/console/api/tickets/{id}/done", console.ticket_done, name="console_ticket_done")

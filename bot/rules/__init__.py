@@ -1,0 +1,1 @@
+"""Business rules of the gateway as plain functions: no web, database or Rasa imports."""

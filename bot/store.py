@@ -1,0 +1,267 @@
+"""Small queries over the gateway's tables. Each takes the caller's session: the
+transaction boundary belongs to the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Advisor, Conversation, Message, QueueEntry, Ticket
+from bot.rules import queue as rules
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def updated(session: AsyncSession, stmt: Any) -> int:
+    """Run a conditional UPDATE and return how many rows it changed."""
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def next_seq(session: AsyncSession, conversation_id: str) -> int:
+    """Allocate the next message number; the UPDATE's row lock serializes writers."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1)
+        .execution_options(synchronize_session=False)
+    )
+    seq = await session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id))
+    assert seq is not None
+    return int(seq)
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation_id: str,
+    role: str,
+    text: str | None,
+    now: dt.datetime,
+    *,
+    buttons: list[dict[str, str]] | None = None,
+    image: str | None = None,
+    custom: dict[str, Any] | None = None,
+    payload: str | None = None,
+    author: str | None = None,
+    advisor_id: int | None = None,
+    client_id: str | None = None,
+    rasa_status: str | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation_id,
+        seq=await next_seq(session, conversation_id),
+        role=role,
+        text=text,
+        buttons=buttons or [],
+        image=image,
+        custom=custom,
+        payload=payload,
+        author=author,
+        advisor_id=advisor_id,
+        client_id=client_id,
+        rasa_status=rasa_status,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:
+    found: Message | None = await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    )
+    return found
+
+
+async def messages_after(session: AsyncSession, conversation_id: str, seq: int, limit: int = 1000) -> list[Message]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def last_message(session: AsyncSession, conversation_id: str) -> Message | None:
+    found: Message | None = await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq.desc()).limit(1)
+    )
+    return found
+
+
+async def user_texts(session: AsyncSession, conversation_id: str, limit: int = 5) -> list[str]:
+    rows = await session.scalars(
+        select(Message.text)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "user",
+            Message.text.is_not(None),
+        )
+        .order_by(Message.seq.desc())
+        .limit(limit)
+    )
+    return [text for text in reversed(list(rows)) if text]
+
+
+async def last_user_rasa_failed(session: AsyncSession, conversation_id: str, before_seq: int) -> bool:
+    status = await session.scalar(
+        select(Message.rasa_status)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "user",
+            Message.seq < before_seq,
+        )
+        .order_by(Message.seq.desc())
+        .limit(1)
+    )
+    return status == "failed"
+
+
+async def waiting_entries(session: AsyncSession) -> list[QueueEntry]:
+    rows = await session.scalars(
+        select(QueueEntry)
+        .join(Conversation, Conversation.id == QueueEntry.conversation_id)
+        .where(QueueEntry.status == "waiting", Conversation.state == rules.QUEUED)
+    )
+    entries = list(rows)
+    order = rules.queue_order(rules.Waiting(e.conversation_id, e.enqueued_at, e.id) for e in entries)
+    by_id = {e.id: e for e in entries}
+    return [by_id[w.entry_id] for w in order]
+
+
+async def current_entry(session: AsyncSession, conversation_id: str, status: str) -> QueueEntry | None:
+    found: QueueEntry | None = await session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.conversation_id == conversation_id, QueueEntry.status == status)
+        .order_by(QueueEntry.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def advisors_online(session: AsyncSession, since: dt.datetime) -> list[int]:
+    rows = await session.scalars(select(Advisor.id).where(Advisor.active.is_(True), Advisor.last_seen_at >= since))
+    return list(rows)
+
+
+async def busy_advisors(session: AsyncSession) -> set[int]:
+    rows = await session.scalars(
+        select(Conversation.advisor_id)
+        .where(Conversation.state == rules.ADVISOR, Conversation.advisor_id.is_not(None))
+        .distinct()
+    )
+    return {int(r) for r in rows if r is not None}
+
+
+async def advisor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Advisor.id, Advisor.name).where(Advisor.id.in_(ids)))
+    return {int(row.id): str(row.name) for row in rows}
+
+
+async def stale_advisor_chats(session: AsyncSession, cutoff: dt.datetime) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(Conversation.id, Conversation.advisor_id)
+        .join(Advisor, Advisor.id == Conversation.advisor_id)
+        .where(
+            Conversation.state == rules.ADVISOR,
+            or_(Advisor.last_seen_at.is_(None), Advisor.last_seen_at < cutoff),
+        )
+    )
+    return [(str(r.id), int(r.advisor_id)) for r in rows]
+
+
+async def conversations_with_pending(
+    session: AsyncSession, created_before: dt.datetime, stale_before: dt.datetime
+) -> list[str]:
+    rows = await session.scalars(
+        select(Message.conversation_id)
+        .where(
+            or_(
+                and_(Message.rasa_status == "pending", Message.created_at < created_before),
+                and_(Message.rasa_status == "processing", Message.rasa_started_at < stale_before),
+            )
+        )
+        .distinct()
+        .limit(200)
+    )
+    return list(rows)
+
+
+async def previews(session: AsyncSession, conversation_ids: list[str]) -> dict[str, str]:
+    """The last company text of each conversation, shortened."""
+    if not conversation_ids:
+        return {}
+    latest = (
+        select(Message.conversation_id, func.max(Message.seq).label("seq"))
+        .where(Message.conversation_id.in_(conversation_ids), Message.role == "user")
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Message.conversation_id, Message.text).join(
+            latest,
+            and_(Message.conversation_id == latest.c.conversation_id, Message.seq == latest.c.seq),
+        )
+    )
+    return {str(r.conversation_id): (r.text or "")[:200] for r in rows}
+
+
+async def open_ticket_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "open")) or 0)
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "buttons": list(message.buttons or []),
+        "image": message.image,
+        "author": message.author,
+        "client_id": message.client_id,
+        "created_at": iso(message.created_at),
+    }
+
+
+def conversation_json(conv: Conversation, advisor_name: str | None) -> dict[str, Any]:
+    return {
+        "id": conv.id,
+        "state": conv.state,
+        "channel": conv.channel,
+        "advisor": ({"id": conv.advisor_id, "name": advisor_name} if conv.advisor_id is not None else None),
+        "created_at": iso(conv.created_at),
+        "claimed_at": iso(conv.claimed_at),
+        "page": conv.page,
+        "handoff_reason": conv.handoff_reason,
+        "summary": conv.summary,
+        "outcome": conv.outcome,
+        "outcome_note": conv.outcome_note,
+        "last_seq": conv.last_seq,
+    }
+
+
+def ticket_json(ticket: Ticket, handler_name: str | None) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "status": ticket.status,
+        "created_at": iso(ticket.created_at),
+        "name": ticket.name,
+        "company": ticket.company,
+        "email": ticket.email,
+        "phone": ticket.phone,
+        "question": ticket.question,
+        "conversation_id": ticket.conversation_id,
+        "handled_by": ({"id": ticket.handled_by, "name": handler_name} if ticket.handled_by is not None else None),
+        "handled_at": iso(ticket.handled_at),
+        "note": ticket.note,
+    }

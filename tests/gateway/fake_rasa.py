@@ -1,0 +1,115 @@
+"""A fake Rasa server speaking the contract the gateway relies on (never a real Rasa here).
+
+* `POST /webhooks/rest/webhook` {"sender","message"} → canned bot messages; a paused
+  conversation records the message and answers [].
+* `POST /conversations/{id}/tracker/events?token=...` records events; pause/resume apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "test-rasa-token"
+HUMAN_PLEASE = "jag vill prata med en människa"
+COMPLAINT = "jag vill klaga"
+NOT_UNDERSTOOD = "blubb"
+LOAN = "vi behöver ett lån"
+
+HANDOFF_SUMMARY = {
+    "asked": ["Vi behöver ett lån", HUMAN_PLEASE],
+    "understood": ["Finansiering"],
+    "targets_given": ["Almi Mälardalen"],
+    "text": "Företaget bad att få prata med en rådgivare. Assistenten uppfattade: Finansiering.",
+}
+
+
+@dataclass
+class Conversation:
+    paused: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+class FakeRasa:
+    def __init__(self) -> None:
+        self.conversations: dict[str, Conversation] = {}
+        self.down = False
+        self.delay = 0.0
+        self.webhook_calls = 0
+        self.bad_tokens = 0
+
+    def conversation(self, sender: str) -> Conversation:
+        return self.conversations.setdefault(sender, Conversation())
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        app.router.add_post("/conversations/{sender}/tracker/events", self.events)
+        return app
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        self.webhook_calls += 1
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        body = await request.json()
+        sender, text = body["sender"], body["message"]
+        conv = self.conversation(sender)
+        conv.messages.append(text)
+        conv.events.append({"event": "user", "text": text, "metadata": body.get("metadata")})
+        if conv.paused:
+            return web.json_response([])
+        replies = self.reply(conv, text)
+        for reply in replies:
+            if "text" in reply:
+                conv.events.append({"event": "bot", "text": reply["text"]})
+        return web.json_response([{"recipient_id": sender, **r} for r in replies])
+
+    def reply(self, conv: Conversation, text: str) -> list[dict[str, Any]]:
+        lowered = text.lower().strip()
+        if lowered in {HUMAN_PLEASE, "/request_human", COMPLAINT}:
+            conv.paused = True
+            reason = "complaint" if lowered == COMPLAINT else "request_human"
+            return [
+                {"custom": {"handoff": {"reason": reason, "summary": HANDOFF_SUMMARY}}},
+                {"text": "Jag kopplar dig till en rådgivare."},
+            ]
+        if lowered == LOAN:
+            return [
+                {
+                    "text": "Almi Mälardalen kan hjälpa er med lån.",
+                    "buttons": [
+                        {"title": "Kontaktuppgifter", "payload": "/ask_contact"},
+                        {"title": "Prata med en rådgivare", "payload": "/request_human"},
+                    ],
+                }
+            ]
+        if lowered == "/ask_contact":
+            return [{"text": "Almi Mälardalen: 010-123 45 00."}]
+        if lowered == NOT_UNDERSTOOD:
+            return [{"text": "Jag förstod inte riktigt.", "custom": {"fallback": True}}]
+        if lowered == "hej":
+            return [{"text": "Hej! Vad kan jag hjälpa till med?"}]
+        return [{"text": f"Du skrev: {text}"}]
+
+    async def events(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != TOKEN:
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        body = await request.json()
+        events = body if isinstance(body, list) else [body]
+        conv = self.conversation(request.match_info["sender"])
+        for event in events:
+            conv.events.append(event)
+            if event.get("event") == "pause":
+                conv.paused = True
+            elif event.get("event") == "resume":
+                conv.paused = False
+        return web.json_response({"sender_id": request.match_info["sender"]})
