@@ -60,10 +60,14 @@ class ActionReferral(Action):
     ) -> list[EventType]:
         with runtime.sessions()() as session:
             understanding, topics = _read(session, tracker)
+            last_topic = tracker.get_slot("last_topic")
             intents = referral_intents(understanding.intents, topics)
-            if not intents and tracker.get_slot("last_topic") in topics:
-                # A follow-up such as "vi är 12 anställda": re-rank the previous topic.
-                intents = [IntentScore(str(tracker.get_slot("last_topic")), 1.0)]
+            if last_topic in topics and (
+                not intents or understanding.top_intent in CONVERSATION_INTENTS
+            ):
+                # A follow-up such as "vi är 12 anställda": re-rank the previous topic; the
+                # referral intents in the tail of its ranking are noise.
+                intents = [IntentScore(str(last_topic), 1.0)]
             who = situation(
                 understanding,
                 tracker.get_slot("audience"),
@@ -84,7 +88,7 @@ class ActionReferral(Action):
         dispatcher.utter_message(text=text, buttons=FOLLOW_UP_BUTTONS)
         rest = [r.organisation_id for r in ranked if r.organisation_id not in named]
         given = list(dict.fromkeys([*(tracker.get_slot("given_targets") or []), *named]))
-        topic = intents[0].name if intents else tracker.get_slot("last_topic")
+        topic = intents[0].name if intents else last_topic
         return [
             SlotSet("last_topic", topic),
             SlotSet("last_targets", named),

@@ -94,7 +94,8 @@ def test_a_municipality_gets_tillvaxtverkets_support():
 
 def test_company_size_follow_up_re_ranks_the_previous_topic():
     events, messages = run(ActionReferral(), tracker(
-        "vi är 12 anställda", [("inform_situation", 0.95)], [("company_size", "12 anställda")],
+        "vi är 12 anställda", [("inform_situation", 0.84), ("hr_question", 0.05)],
+        [("company_size", "12 anställda")],
         slots={"last_topic": "layoff_notice"}))
     assert messages[0]["text"].startswith("Vänd dig till Arbetsförmedlingen.")
     assert slots(events)["employees"] == 12.0
