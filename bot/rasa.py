@@ -41,7 +41,11 @@ class RasaClient:
         await self.append_events(sender, [{"event": "pause"}])
 
     async def resume(self, sender: str) -> None:
-        await self.append_events(sender, [{"event": "resume"}])
+        # The bot paused inside its hand-off action, so no action_listen followed; without
+        # one the next user turn matches no rule and falls back. Listen again explicitly.
+        await self.append_events(
+            sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
 
     async def record_advisor(self, sender: str, text: str, advisor: str) -> None:
         event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
