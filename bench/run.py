@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import bench as gateway_bench
 from core.settings import PROJECT_ROOT, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
@@ -132,6 +133,8 @@ async def measure_stack(model: Path) -> dict[str, Any]:
         one = await latency(settings.rasa_url, clients=1, conversations_per_client=10)
         ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4)
         memory = {name: round(tree_rss_mib(p.pid), 1) for name, p in stack.processes.items()}
+        gateway = await gateway_bench.run(settings.rasa_url, settings.rasa_token, (1, 10),
+                                          turns=20, escalations=20)
     finally:
         stack.stop()
     return {
@@ -140,6 +143,7 @@ async def measure_stack(model: Path) -> dict[str, Any]:
                     "misses": [{"text": r["text"], "expect": r["expect"], "first": r["first"]}
                                for r in report.failures()]},
         "latency_rest": {"1_client": one, "10_clients": ten},
+        "gateway": gateway,
         "model_load_seconds": load_seconds,
         "rss_mib": memory,
     }
@@ -178,6 +182,12 @@ def print_table(r: dict[str, Any]) -> None:
     for name, key in (("1 client", "1_client"), ("10 clients", "10_clients")):
         lat = r["latency_rest"][key]
         rows.append((f"Turn latency, {name} (REST)", f"p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms"))
+    for clients, row in r["gateway"]["turn_latency"].items():
+        rows.append((f"Gateway vs raw Rasa, {clients} client(s)",
+                     f"p50 {row['gateway_ms']['p50']} vs {row['rasa_ms']['p50']} ms "
+                     f"(ratio {row['ratio_p50']}), p95 ratio {row['ratio_p95']}"))
+    escalation = r["gateway"]["escalation_to_console_ms"]
+    rows.append(("Escalation to console", f"p50 {escalation['p50']} ms, p95 {escalation['p95']} ms"))
     rows.append(("Model load", f"{r['model_load_seconds']} s"))
     if r.get("training_seconds"):
         rows.append(("Training", f"{r['training_seconds']} s"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from collections.abc import Iterator
@@ -36,7 +35,9 @@ def stack_settings(var_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Rasa + actions, started once for the whole session (model loading takes a while)."""
+    """Rasa, the action server and the gateway, as `make run` starts them, once for the
+    whole session (loading the model takes a while). Advisors are always "open" here, so
+    a hand-off queues whatever the time of day the tests run."""
     model = model_path()
     if not model.exists():
         pytest.fail(f"No trained model for the current data ({model.name}): run `make model`")
@@ -49,11 +50,12 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     for key, value in (("VAR_DIR", str(var_dir)), ("RASA_TOKEN", settings.rasa_token),
                        ("RASA_PORT", str(settings.rasa_port)),
                        ("ACTION_SERVER_PORT", str(settings.action_server_port)),
-                       ("GATEWAY_PORT", str(settings.gateway_port))):
+                       ("GATEWAY_PORT", str(settings.gateway_port)),
+                       ("OPENING_HOURS", "always"), ("SESSION_SECRET", "e2e-session-secret")):
         os.environ[key] = value
-    stack = Stack(settings, model, with_gateway=False, log_dir=PROJECT_ROOT / "var" / "test-logs")
+    stack = Stack(settings, model, with_gateway=True, log_dir=PROJECT_ROOT / "var" / "test-logs")
     try:
         stack.start(timeout=300)
-        yield dataclasses.replace(settings)
+        yield load_settings(dict(os.environ))
     finally:
         stack.stop()
