@@ -694,6 +694,11 @@
   }
 
   function renderLists(newcomers) {
+    // Re-rendering replaces the buttons: keep keyboard focus on the chat it was on.
+    var focusedId =
+      document.activeElement && document.activeElement.getAttribute
+        ? document.activeElement.getAttribute("data-conversation-id")
+        : null;
     var fresh = {};
     (newcomers || []).forEach(function (q) {
       fresh[q.conversation_id] = true;
@@ -733,6 +738,12 @@
     });
     setCount(ui.mineCount, queueState.mine.length);
     ui.mineEmpty.hidden = queueState.mine.length > 0;
+    if (focusedId) {
+      var again = document.querySelector('.chat-item[data-conversation-id="' + CSS.escape(focusedId) + '"]');
+      if (again) {
+        again.focus();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- tickets
@@ -1224,17 +1235,7 @@
       queueState.queue.forEach(function (q) {
         q.waited_seconds = (q.waited_seconds || 0) + 15;
       });
-      var focusedId =
-        document.activeElement && document.activeElement.getAttribute
-          ? document.activeElement.getAttribute("data-conversation-id")
-          : null;
       renderLists([]);
-      if (focusedId) {
-        var again = document.querySelector('.chat-item[data-conversation-id="' + CSS.escape(focusedId) + '"]');
-        if (again) {
-          again.focus();
-        }
-      }
     }
   }, 15000);
 
