@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     for config in configs:
         print(f"==> {config.stem}: training", flush=True)
         model, seconds = train(config, out)
-        measured = asyncio.run(measure_stack(model))
+        measured = asyncio.run(measure_stack(model, gateway=False))
         print(f"==> {config.stem}: cross-validating ({args.folds} folds)", flush=True)
         cv = cross_validation(config, args.folds)
         results[config.stem] = {

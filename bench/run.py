@@ -116,7 +116,7 @@ def cross_validation(config: Path, folds: int) -> dict[str, Any]:
     }
 
 
-async def measure_stack(model: Path) -> dict[str, Any]:
+async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     settings = stack_settings(var_dir)
     upgrade(settings.database_url)
@@ -133,8 +133,10 @@ async def measure_stack(model: Path) -> dict[str, Any]:
         one = await latency(settings.rasa_url, clients=1, conversations_per_client=10)
         ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4)
         memory = {name: round(tree_rss_mib(p.pid), 1) for name, p in stack.processes.items()}
-        gateway = await gateway_bench.run(settings.rasa_url, settings.rasa_token, (1, 10),
-                                          turns=20, escalations=20)
+        gateway_figures = (
+            await gateway_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20, escalations=20)
+            if gateway else None
+        )
     finally:
         stack.stop()
     return {
@@ -143,7 +145,7 @@ async def measure_stack(model: Path) -> dict[str, Any]:
                     "misses": [{"text": r["text"], "expect": r["expect"], "first": r["first"]}
                                for r in report.failures()]},
         "latency_rest": {"1_client": one, "10_clients": ten},
-        "gateway": gateway,
+        "gateway": gateway_figures,
         "model_load_seconds": load_seconds,
         "rss_mib": memory,
     }

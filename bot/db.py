@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 
 def async_url(url: str) -> str:
@@ -32,7 +33,13 @@ def make_async_engine(url: str) -> AsyncEngine:
         return _postgres_engine(parsed)
     if parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed)
+    # SQLite has one writer, and every transaction here takes the write lock (BEGIN
+    # IMMEDIATE). With a pool of connections they competed through SQLite's busy handler,
+    # which is not fair: under load some waited past busy_timeout and failed with
+    # "database is locked". One connection makes them queue in order in the pool instead.
+    engine = create_async_engine(
+        parsed, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
@@ -59,7 +66,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Other processes (the action server, migrations) may hold the lock briefly.
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -157,3 +158,17 @@ async def test_a_program_sending_too_fast_gets_429(
 async def test_an_oversized_body_is_refused(gateway: TestClient) -> None:
     response = await gateway.post(WEBHOOK, json={"sender": "a", "message": "x" * 100_000})
     assert response.status == 413
+
+
+async def test_many_programs_at_once_all_get_answers_on_sqlite(gateway: TestClient) -> None:
+    # Every gateway transaction takes SQLite's write lock; concurrent turns must queue for
+    # it, never fail with "database is locked" (which surfaced as a 500 under load).
+    async def conversation(n: int) -> list[int]:
+        statuses = []
+        for text in (LOAN, "/ask_contact", "hej"):
+            status, _ = await say(gateway, f"program-{n}", text)
+            statuses.append(status)
+        return statuses
+
+    results = await asyncio.gather(*(conversation(n) for n in range(40)))
+    assert all(status == 200 for statuses in results for status in statuses)
