@@ -38,10 +38,15 @@ ALSO_NAMED = 1  # how many further targets the referral names briefly
 MORE_KEPT = 4  # how many further targets "finns det något mer?" can offer
 
 
-def _read(session: Session, tracker: Tracker) -> tuple[Understanding, dict[str, TopicView]]:
-    understanding = understand(
+def _understand(session: Session, tracker: Tracker) -> Understanding:
+    return understand(
         tracker.latest_message, queries.organisation_names(session), queries.schemes(session)
     )
+
+
+def _read(session: Session, tracker: Tracker) -> tuple[Understanding, dict[str, TopicView]]:
+    """What the message says, and the topics of its intents and of the remembered topic."""
+    understanding = _understand(session, tracker)
     topic_ids = [i.name for i in understanding.intents if i.name not in CONVERSATION_INTENTS]
     last_topic = tracker.get_slot("last_topic")
     if last_topic:
@@ -145,7 +150,7 @@ class ActionContactDetails(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         with runtime.sessions()() as session:
-            understanding, _ = _read(session, tracker)
+            understanding = _understand(session, tracker)
             wanted = [*understanding.organisations, *(tracker.get_slot("last_targets") or [])]
             organisations = queries.organisations(session)
         target = next((organisations[i] for i in wanted if i in organisations), None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,12 +58,6 @@ def tree_rss_mib(pid: int) -> float:
     return total
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 async def latency(url: str, clients: int, conversations_per_client: int) -> dict[str, float]:
     timings: list[float] = []
 
@@ -77,16 +70,17 @@ async def latency(url: str, clients: int, conversations_per_client: int) -> dict
                                      json={"sender": sender, "message": text}) as response:
                     await response.read()
                     response.raise_for_status()
-                timings.append((time.perf_counter() - started) * 1000)
+                timings.append(time.perf_counter() - started)
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         elapsed = time.perf_counter() - started
+    figures = gateway_bench.percentiles(timings)  # the same definition as the gateway's
     return {
         "turns": len(timings),
-        "p50_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(percentile(timings, 0.95), 1),
+        "p50_ms": figures["p50"],
+        "p95_ms": figures["p95"],
         "turns_per_s": round(len(timings) / elapsed, 1),
     }
 
