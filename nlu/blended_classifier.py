@@ -1,0 +1,79 @@
+"""A Rasa intent classifier that averages DIET's ranking with a logistic regression.
+
+It runs after `DIETClassifier` in `config.yml`. Training fits scikit-learn's logistic
+regression on the same sparse sentence features DIET sees (word and character n-gram
+counts). At prediction time it blends the regression's probabilities with the ranking
+DIET has already put on the message (`nlu.blend.blend`) and sets `intent` and
+`intent_ranking` to the blend, so `FallbackClassifier` and the policies see one answer.
+
+Loaded by Rasa (in `.venv-rasa`) as `nlu.blended_classifier.BlendedIntentClassifier`;
+Rasa puts the project directory on `sys.path`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.blend import blend
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class BlendedIntentClassifier(LogisticRegressionClassifier):
+    """Logistic regression on the sparse features, averaged with the earlier ranking."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            # Less regularisation and enough iterations to converge on ~50k features.
+            "C": 10.0,
+            "max_iter": 2000,
+            # Share of the earlier classifier's (DIET's) confidence in the blend.
+            "earlier_weight": 0.5,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.clf.set_params(C=self.config["C"], max_iter=self.config["max_iter"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BlendedIntentClassifier:
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if not messages:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        for message, row in zip(messages, probabilities, strict=True):
+            earlier = {
+                str(entry["name"]): float(entry["confidence"])
+                for entry in message.get("intent_ranking") or []
+            }
+            own = dict(zip((str(c) for c in self.clf.classes_), map(float, row), strict=True))
+            ranking = blend(earlier, own, self.config["earlier_weight"])
+            if self.config["ranking_length"] > 0:
+                ranking = ranking[: self.config["ranking_length"]]
+            message.set("intent", ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
