@@ -1,0 +1,80 @@
+"""Compare intent classifiers on one fixed 80/20 split of the training data.
+
+Five-fold cross-validation (`make bench`) costs five trainings per pipeline, about half
+an hour each on two cores. This trains each candidate's NLU once on the same stratified
+80 % (`rasa data split nlu`, fixed seed) and tests it on the other 20 %: one training
+per candidate, so several can be compared in one sitting. Results go to
+`bench/pipelines/holdout.json`.
+
+`.venv/bin/python -m bench.holdout config.yml bench/pipelines/diet.yml ...`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from core.settings import PROJECT_ROOT
+from scripts.model import RASA, ensure_spacy, rasa_env
+
+RESULTS = PROJECT_ROOT / "bench" / "pipelines" / "holdout.json"
+
+
+def split(out: Path, seed: int) -> tuple[Path, Path]:
+    subprocess.run(
+        [str(RASA), "data", "split", "nlu", "--nlu", "data/nlu", "--training-fraction", "0.8",
+         "--random-seed", str(seed), "--out", str(out)],
+        cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
+    )
+    return out / "training_data.yml", out / "test_data.yml"
+
+
+def measure(config: Path, train: Path, test: Path, work: Path) -> dict[str, Any]:
+    name = config.stem
+    started = time.monotonic()
+    subprocess.run(
+        [str(RASA), "train", "nlu", "--config", str(config), "--nlu", str(train),
+         "--out", str(work), "--fixed-model-name", name],
+        cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
+    )
+    seconds = round(time.monotonic() - started)
+    report_dir = work / f"report-{name}"
+    subprocess.run(
+        [str(RASA), "test", "nlu", "--nlu", str(test), "--model", str(work / f"{name}.tar.gz"),
+         "--out", str(report_dir)],
+        cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
+    )
+    report = json.loads((report_dir / "intent_report.json").read_text())
+    return {
+        "weighted_f1": round(report["weighted avg"]["f1-score"], 3),
+        "macro_f1": round(report["macro avg"]["f1-score"], 3),
+        "nlu_training_seconds": seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("configs", nargs="+", type=Path)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    ensure_spacy()
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="holdout-") as tmp:
+        work = Path(tmp)
+        train, test = split(work / "split", args.seed)
+        for config in args.configs:
+            print(f"==> {config}: training on 80 %, testing on 20 % (seed {args.seed})", flush=True)
+            measured = measure(config.resolve(), train, test, work)
+            results[str(config)] = {"seed": args.seed, **measured}
+            print(f"    weighted F1 {measured['weighted_f1']}", flush=True)
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
