@@ -19,6 +19,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.blend import blend
@@ -62,10 +63,13 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
         return cls(config, execution_context.node_name, model_storage, resource)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if not messages:
+        # An empty or whitespace-only message has no features: it keeps what DIET said
+        # (no intent), and the fallback answers it.
+        scorable = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
+        if not scorable:
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(messages))
-        for message, row in zip(messages, probabilities, strict=True):
+        probabilities = self.clf.predict_proba(self._create_X(scorable))
+        for message, row in zip(scorable, probabilities, strict=True):
             earlier = {
                 str(entry["name"]): float(entry["confidence"])
                 for entry in message.get("intent_ranking") or []
