@@ -12,6 +12,7 @@ Rasa puts the project directory on `sys.path`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext
@@ -23,6 +24,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.blend import blend
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "logistic_regression.skops"
 
 
 @DefaultV1Recipe.register(
@@ -62,7 +66,43 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
     ) -> BlendedIntentClassifier:
         return cls(config, execution_context.node_name, model_storage, resource)
 
+    # Rasa's LogisticRegressionClassifier names its file after the graph node, which breaks
+    # when Rasa's training cache restores the trained component under another node name
+    # (the same classifier at another position in a pipeline). A fixed name cannot clash.
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self.clf, model_dir / MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> BlendedIntentClassifier:
+        import skops.io as sio
+
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / MODEL_FILE
+                # Like Rasa: refuse a file that would make skops load unknown types.
+                untrusted = sio.get_untrusted_types(file=path)
+                if untrusted:
+                    raise ValueError(f"untrusted types in {path}: {untrusted}")
+                component.clf = sio.load(path, trusted=untrusted)
+        except (ValueError, FileNotFoundError):
+            logger.warning("No trained %s in the model: it passes messages through.", cls.__name__)
+            component.clf = None
+        return component
+
     def process(self, messages: list[Message]) -> list[Message]:
+        if self.clf is None:
+            return messages
         # An empty or whitespace-only message has no features: it keeps what DIET said
         # (no intent), and the fallback answers it.
         scorable = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
