@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.run import intent_f1
 from core.settings import PROJECT_ROOT
 from scripts.model import RASA, ensure_spacy, rasa_env
 
@@ -49,10 +50,10 @@ def measure(config: Path, train: Path, test: Path, work: Path) -> dict[str, Any]
          "--out", str(report_dir)],
         cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
     )
-    report = json.loads((report_dir / "intent_report.json").read_text())
+    figures = intent_f1(report_dir)
     return {
-        "weighted_f1": round(report["weighted avg"]["f1-score"], 3),
-        "macro_f1": round(report["macro avg"]["f1-score"], 3),
+        "weighted_f1": figures["weighted_f1"],
+        "macro_f1": figures["macro_f1"],
         "nlu_training_seconds": seconds,
     }
 

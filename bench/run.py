@@ -93,7 +93,12 @@ def cross_validation(config: Path, folds: int) -> dict[str, Any]:
          "--cross-validation", "--folds", str(folds), "--out", str(out)],
         cwd=PROJECT_ROOT, check=True, env=rasa_env(), stdout=subprocess.DEVNULL,
     )
-    report = json.loads((out / "intent_report.json").read_text())
+    return {"folds": folds, **intent_f1(out), "seconds": round(time.monotonic() - started)}
+
+
+def intent_f1(report_dir: Path) -> dict[str, Any]:
+    """Weighted, macro and per-intent F1 from the `intent_report.json` of `rasa test nlu`."""
+    report = json.loads((report_dir / "intent_report.json").read_text())
     per_intent = {
         name: round(values["f1-score"], 3)
         for name, values in report.items()
@@ -101,12 +106,10 @@ def cross_validation(config: Path, folds: int) -> dict[str, Any]:
         and name not in ("micro avg", "macro avg", "weighted avg")
     }
     return {
-        "folds": folds,
         "weighted_f1": round(report["weighted avg"]["f1-score"], 3),
         "macro_f1": round(report["macro avg"]["f1-score"], 3),
         "accuracy": round(report.get("accuracy", float("nan")), 3),
         "per_intent_f1": dict(sorted(per_intent.items(), key=lambda kv: kv[1])),
-        "seconds": round(time.monotonic() - started),
     }
 
 

@@ -56,16 +56,6 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=self.config["C"], max_iter=self.config["max_iter"])
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> BlendedIntentClassifier:
-        return cls(config, execution_context.node_name, model_storage, resource)
-
     # Rasa's LogisticRegressionClassifier names its file after the graph node, which breaks
     # when Rasa's training cache restores the trained component under another node name
     # (the same classifier at another position in a pipeline). A fixed name cannot clash.
