@@ -28,6 +28,7 @@ model: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 unit: setup
 	.venv/bin/pytest -m "not e2e and not browser" -q

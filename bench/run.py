@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,13 +25,12 @@ from typing import Any
 
 import aiohttp
 
-from bot import bench as gateway_bench
+from bench import gateway as gateway_bench
 from core.settings import PROJECT_ROOT, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
 from scripts.referral_eval import evaluate, load_set, load_targets
-from scripts.stack import Stack
-from tests.e2e.stack_fixture import stack_settings
+from scripts.stack import Stack, isolated_settings
 
 RESULTS = PROJECT_ROOT / "bench" / "results.json"
 TURNS = [
@@ -115,11 +115,9 @@ def intent_f1(report_dir: Path) -> dict[str, Any]:
 
 async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
-    settings = stack_settings(var_dir)
+    settings = isolated_settings(var_dir, {**os.environ, "RASA_TOKEN": "bench-token"})
     upgrade(settings.database_url)
     seed(settings.database_url)
-    import os
-
     os.environ["DATABASE_URL"] = settings.database_url
     stack = Stack(settings, model, with_gateway=False, log_dir=var_dir / "logs")
     started = time.monotonic()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console.auth import MIN_PASSWORD_LENGTH, hash_password, normalize_email
-from bot.models import Advisor
+from bot.conversation.models import Advisor
 
 
 class AccountError(ValueError):

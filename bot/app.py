@@ -1,4 +1,9 @@
-"""The gateway's application factory: wiring only, no I/O at import time."""
+"""The gateway's application factory: wiring only, no I/O at import time.
+
+The conversation core is built in a cleanup context (it needs the database and an HTTP
+client); each registered channel adds its routes, and a push channel its delivery, in
+`setup`; the console and the pages come last.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,42 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
-from bot.db import make_async_engine, make_async_sessionmaker
-from bot.keys import (
+from bot.channels.base import Channel
+from bot.channels.registry import CHANNELS
+from bot.console.routes import setup_console
+from bot.conversation.context import CoreConfig
+from bot.conversation.core import ConversationCore, build_core
+from bot.conversation.models import utcnow
+from bot.conversation.pubsub import Hub, make_hub
+from bot.conversation.rasa_client import RasaClient
+from bot.rules.hours import parse_hours
+from bot.rules.ratelimit import BucketMap
+from bot.web.keys import (
     Paths,
+    channel_labels_key,
     clock_key,
+    core_key,
     db_key,
     hours_key,
+    http_key,
     hub_key,
     login_limits_key,
     paths_key,
     rasa_key,
     rest_limits_key,
-    service_key,
     settings_key,
     websockets_key,
 )
-from bot.models import utcnow
-from bot.pubsub import Hub, make_hub
-from bot.rasa import RasaClient
-from bot.routes import setup_routes
-from bot.rules.hours import parse_hours
-from bot.rules.ratelimit import BucketMap
-from bot.security import add_security_headers, errors_middleware
-from bot.service import ConversationService, ServiceConfig
+from bot.web.pages import setup_pages
+from bot.web.security import add_security_headers, errors_middleware
+from bot.web.socket import OpenSockets
+from core.db import make_async_engine, make_async_sessionmaker
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,8 +63,11 @@ def create_app(
     static_dir: Path | None = None,
     templates_dir: Path | None = None,
     sweep_interval: float | None = None,
+    outbox_poll_interval: float = 2.0,
+    channels: Sequence[Channel] = CHANNELS,
 ) -> web.Application:
-    """Build the gateway. Tests pass a clock, and may pass a hub shared between apps."""
+    """Build the gateway. Tests pass a clock, may pass a hub shared between apps, and may
+    add channels of their own."""
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[settings_key] = settings
     app[hours_key] = parse_hours(settings.opening_hours, settings.opening_timezone, settings.opening_closed_dates)
@@ -62,14 +76,20 @@ def create_app(
     app[hub_key] = hub or make_hub(settings.redis_url)
     app[rest_limits_key] = BucketMap(settings.rate_limit_messages, settings.rate_limit_window_seconds)
     app[login_limits_key] = BucketMap(10, 300)
-    app[websockets_key] = weakref.WeakSet()
-    app.cleanup_ctx.extend([db_context, hub_context, service_context])
+    app[websockets_key] = OpenSockets()
+    app[channel_labels_key] = {channel.name: channel.label for channel in channels}
+    app.cleanup_ctx.extend([db_context, hub_context, core_context(outbox_poll_interval)])
+    for channel in channels:
+        channel.setup(app)
+    # Started after every channel registered its delivery with the outbox.
+    app.cleanup_ctx.append(_core_running)
     if sweep_interval is None:
         sweep_interval = max(1.0, min(10.0, settings.advisor_timeout_seconds / 4))
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(close_websockets)
-    setup_routes(app)
+    setup_pages(app)
+    setup_console(app)
     return app
 
 
@@ -86,33 +106,42 @@ async def hub_context(app: web.Application) -> AsyncIterator[None]:
     await app[hub_key].stop()
 
 
-async def service_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    async with aiohttp.ClientSession() as http:
-        app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
-        service = ConversationService(
-            app[db_key],
-            app[rasa_key],
-            app[hub_key],
-            ServiceConfig(
-                hours=app[hours_key],
-                advisor_timeout_seconds=settings.advisor_timeout_seconds,
-                queue_minutes_per_chat=settings.queue_minutes_per_chat,
-                fallback_handoff_after=settings.fallback_handoff_after,
-                rasa_timeout_seconds=settings.rasa_timeout_seconds,
-            ),
-            clock=app[clock_key],
-        )
-        app[service_key] = service
-        yield
-        await service.stop()
+def core_context(outbox_poll_interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[settings_key]
+        async with aiohttp.ClientSession() as http:
+            app[http_key] = http
+            app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+            core = build_core(
+                app[db_key],
+                app[hub_key],
+                app[rasa_key],
+                CoreConfig(
+                    hours=app[hours_key],
+                    advisor_timeout_seconds=settings.advisor_timeout_seconds,
+                    queue_minutes_per_chat=settings.queue_minutes_per_chat,
+                    rasa_timeout_seconds=settings.rasa_timeout_seconds,
+                ),
+                clock=app[clock_key],
+                outbox_poll_interval=outbox_poll_interval,
+            )
+            app[core_key] = core
+            yield
+            await core.stop()
+
+    return context
+
+
+async def _core_running(app: web.Application) -> AsyncIterator[None]:
+    await app[core_key].start()
+    yield
 
 
 def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
     """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(app[service_key], interval))
+        task = asyncio.create_task(_sweep_forever(app[core_key], interval))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -121,17 +150,15 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
     return context
 
 
-async def _sweep_forever(service: ConversationService, interval: float) -> None:
+async def _sweep_forever(core: ConversationCore, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await service.sweep_stale_advisors()
-            await service.kick_forgotten()
+            await core.ownership.sweep_stale_advisors()
+            await core.rasa.kick_forgotten()
         except Exception:
             log.exception("sweep failed")
 
 
 async def close_websockets(app: web.Application) -> None:
-    sockets: weakref.WeakSet[web.WebSocketResponse] = app[websockets_key]
-    for ws in list(sockets):
-        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    await app[websockets_key].close_all()

@@ -59,7 +59,6 @@ class Settings:
     opening_closed_dates: tuple[str, ...] = ()
     advisor_timeout_seconds: int = 120
     queue_minutes_per_chat: int = 6
-    fallback_handoff_after: int = 2
     max_message_chars: int = 2000
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
@@ -108,7 +107,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         opening_closed_dates=_list(env, "OPENING_CLOSED_DATES"),
         advisor_timeout_seconds=_int(env, "ADVISOR_TIMEOUT_SECONDS", 120),
         queue_minutes_per_chat=_int(env, "QUEUE_MINUTES_PER_CHAT", 6),
-        fallback_handoff_after=_int(env, "FALLBACK_HANDOFF_AFTER", 2),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import actions.directory.models  # noqa: F401  (registers the directory tables)
-import bot.models  # noqa: F401  (registers the gateway tables)
+import bot.conversation.models  # noqa: F401  (registers the conversation tables)
 from core.db import Base, make_engine
 from core.settings import load_settings
 

@@ -16,10 +16,15 @@ from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import PROJECT_ROOT, load_settings
 
 
-def upgrade(database_url: str) -> None:
+def alembic_config(database_url: str) -> Config:
+    """Alembic's configuration for the one migration history, pointed at `database_url`."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url
-    command.upgrade(config, "head")
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
 
 
 def seed(database_url: str) -> str:

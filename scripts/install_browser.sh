@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium for the browser tests (tests/gateway/test_browser_*.py) and for
-# scripts/screenshots.py. Playwright drives it as its executable: `playwright install` cannot
+# Installs Debian's Chromium for the browser tests (tests/**/test_browser_*.py), which also
+# take the README's screenshots. Playwright drives it as its executable: `playwright install` cannot
 # download a browser build here, so Debian's package is used instead.
 #
 # Idempotent and fast: when a working chromium is already on PATH it only prints its version.

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -69,6 +70,28 @@ def write_endpoints(settings: Settings) -> Path:
         f"{lock_store_config(settings.redis_url)}\n"
     )
     return path
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def isolated_settings(var_dir: Path, env: dict[str, str] | None = None) -> Settings:
+    """Settings for a private copy of the whole stack (tests, bench): its own var/ (so
+    its own SQLite databases) and free ports, the rest from the environment."""
+    values = {k: v for k, v in (env if env is not None else os.environ).items()
+              if k not in ("DATABASE_URL", "RASA_TRACKER_URL")}
+    values.update({
+        "VAR_DIR": str(var_dir),
+        "RASA_TOKEN": values.get("RASA_TOKEN") or "isolated-stack-token",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "GATEWAY_PORT": str(free_port()),
+    })
+    return load_settings(values)
 
 
 def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:

@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from scripts.stack import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -88,13 +89,6 @@ def chromium_or_skip() -> str:
             pytest.fail(reason or "Chromium is not available", pytrace=False)
         pytest.skip(reason or "Chromium is not available")
     return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class LiveServer:
@@ -346,8 +340,8 @@ def problems() -> PageProblems:
     return PageProblems()
 
 
-# The same moments as tests/gateway/conftest.py (not imported from there, so that
-# scripts/screenshots.py, which mypy checks, does not pull in the fixtures module).
+# The same moments as tests/gateway/conftest.py (not imported from there: this module is
+# also a plugin of browser tests outside tests/gateway).
 # Tuesday 24 November 2026 at 10:00 in Stockholm: advisors are at work.
 OPEN_MOMENT = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
 # The same Tuesday at 20:00: closed.

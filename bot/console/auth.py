@@ -20,8 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import Advisor, AdvisorSession
-from bot.service import AdvisorRef
+from bot.conversation.context import AdvisorRef
+from bot.conversation.models import Advisor, AdvisorSession
 
 COOKIE = "fs_console"
 MIN_PASSWORD_LENGTH = 10

@@ -8,12 +8,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import store, texts
-from bot.errors import NotFound
-from bot.models import Conversation, Ticket
+from bot import texts
+from bot.conversation import events, store
+from bot.conversation.errors import NotFound
+from bot.conversation.models import Conversation, Ticket
+from bot.conversation.presence import ONLINE_WINDOW
 from bot.rules import hours as opening
 from bot.rules import queue as rules
-from bot.service import ONLINE_WINDOW, RECENT_WINDOW
+
+# Conversations the bot handled this recently are offered for taking over.
+RECENT_WINDOW = dt.timedelta(minutes=30)
 
 
 async def queue_snapshot(
@@ -55,6 +59,7 @@ async def queue_snapshot(
                 "reason_text": rules.HANDOFF_REASONS.get(entry.reason, entry.reason),
                 "returned": entry.returned,
                 "channel": conv.channel,
+                "display_name": conv.display_name,
                 "page": conv.page,
                 "preview": previews.get(conv.id, ""),
                 "summary": conv.summary,
@@ -81,6 +86,7 @@ def summary_json(conv: Conversation, advisor_name: str | None, preview: str) -> 
         "state": conv.state,
         "advisor": ({"id": conv.advisor_id, "name": advisor_name} if conv.advisor_id is not None else None),
         "channel": conv.channel,
+        "display_name": conv.display_name,
         "claimed_at": store.iso(conv.claimed_at),
         "updated_at": store.iso(conv.updated_at),
         "last_seq": conv.last_seq,
@@ -117,10 +123,16 @@ async def conversation_json(sessions: async_sessionmaker[AsyncSession], conversa
 
 
 async def conversation_detail(sessions: async_sessionmaker[AsyncSession], conversation_id: str) -> dict[str, Any]:
+    """The conversation, its whole transcript, and its timeline from the event log."""
     conversation = await conversation_json(sessions, conversation_id)
     async with sessions() as s:
         messages = await store.messages_after(s, conversation_id, 0, limit=5000)
-    return {"conversation": conversation, "messages": [store.message_json(m) for m in messages]}
+        timeline = await events.timeline(s, conversation_id)
+    return {
+        "conversation": conversation,
+        "messages": [store.message_json(m) for m in messages],
+        "events": [e.json() for e in timeline],
+    }
 
 
 async def messages_after(

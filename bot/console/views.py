@@ -5,27 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from bot import texts
 from bot.console import auth, queries
-from bot.keys import (
-    clock_key,
-    db_key,
-    hours_key,
-    hub_key,
-    login_limits_key,
-    service_key,
-    settings_key,
-)
-from bot.pubsub import CONSOLE
+from bot.conversation.context import AdvisorRef
 from bot.rules import queue as rules
 from bot.rules import validation
 from bot.rules.validation import Invalid
-from bot.security import console_origin_ok, json_error, json_exception
-from bot.service import AdvisorRef
+from bot.web.keys import (
+    channel_labels_key,
+    clock_key,
+    core_key,
+    db_key,
+    hours_key,
+    login_limits_key,
+    settings_key,
+)
+from bot.web.security import console_origin_ok, json_error, json_exception
 
 
 def session_token(request: web.Request) -> str | None:
@@ -60,7 +60,7 @@ async def current_advisor(request: web.Request) -> AdvisorRef:
     advisor = await auth.session_advisor(request.app[db_key], session_token(request), request.app[clock_key]())
     if advisor is None:
         raise json_exception(web.HTTPUnauthorized, "not_authenticated", texts.NOT_AUTHENTICATED)
-    await request.app[service_key].touch_advisor(advisor.id)
+    await request.app[core_key].presence.touch(advisor.id)
     return advisor
 
 
@@ -89,6 +89,8 @@ def _session_body(request: web.Request, token: str, advisor: AdvisorRef | None) 
     if advisor is not None:
         body["advisor"] = {"id": advisor.id, "name": advisor.name, "email": advisor.email}
         body["outcomes"] = [{"code": c, "label": label} for c, label in rules.OUTCOMES.items()]
+        labels: Mapping[str, str] = request.app[channel_labels_key]
+        body["channels"] = {name: label for name, label in labels.items()}
     return body
 
 
@@ -128,7 +130,7 @@ async def login(request: web.Request) -> web.Response:
         request.app[clock_key](),
         dt.timedelta(hours=settings.session_max_age_hours),
     )
-    await request.app[service_key].touch_advisor(advisor.id, force=True)
+    await request.app[core_key].presence.touch(advisor.id, force=True)
     response = web.json_response(_session_body(request, token, advisor))
     _set_cookie(request, response, token, persistent=True)
     return response
@@ -183,7 +185,7 @@ async def conversation_messages(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     advisor = await _advisor_for_post(request)
     conversation_id = request.match_info["id"]
-    await request.app[service_key].claim(conversation_id, advisor)
+    await request.app[core_key].ownership.claim(conversation_id, advisor)
     return web.json_response(await queries.conversation_detail(request.app[db_key], conversation_id))
 
 
@@ -193,23 +195,21 @@ async def post_message(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     client_id = validation.client_id(body.get("client_id"))
     text = validation.clean_text(body.get("text"), settings.max_message_chars)
-    message, created = await request.app[service_key].advisor_message(
-        request.match_info["id"], advisor, client_id, text
-    )
+    message, created = await request.app[core_key].replies.send(request.match_info["id"], advisor, client_id, text)
     return web.json_response({"message": message}, status=201 if created else 200)
 
 
 async def hand_back(request: web.Request) -> web.Response:
     advisor = await _advisor_for_post(request)
     conversation_id = request.match_info["id"]
-    await request.app[service_key].hand_back(conversation_id, advisor)
+    await request.app[core_key].ownership.hand_back(conversation_id, advisor)
     return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
 
 
 async def release(request: web.Request) -> web.Response:
     advisor = await _advisor_for_post(request)
     conversation_id = request.match_info["id"]
-    await request.app[service_key].release(conversation_id, advisor)
+    await request.app[core_key].ownership.release(conversation_id, advisor)
     return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
 
 
@@ -220,7 +220,7 @@ async def close(request: web.Request) -> web.Response:
     note_raw = body.get("note")
     note = validation.clean_text(note_raw, 2000) if isinstance(note_raw, str) and note_raw.strip() else None
     conversation_id = request.match_info["id"]
-    await request.app[service_key].close(conversation_id, advisor, str(outcome or ""), note)
+    await request.app[core_key].ownership.close(conversation_id, advisor, str(outcome or ""), note)
     return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
 
 
@@ -247,7 +247,5 @@ async def ticket_done(request: web.Request) -> web.Response:
     ticket, open_count = await queries.mark_ticket_done(
         request.app[db_key], ticket_id, advisor.id, note, request.app[clock_key]()
     )
-    await request.app[hub_key].publish(
-        CONSOLE, {"type": "tickets", "event": "done", "ticket": ticket, "open_tickets": open_count}
-    )
+    await request.app[core_key].ctx.announce.tickets("done", ticket, open_count)
     return web.json_response({"ticket": ticket})

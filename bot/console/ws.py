@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -13,19 +12,20 @@ from aiohttp import WSMsgType, web
 from bot import texts
 from bot.console import auth, queries
 from bot.console.views import session_token
-from bot.errors import DomainError
-from bot.keys import (
+from bot.conversation.context import AdvisorRef
+from bot.conversation.errors import DomainError
+from bot.conversation.pubsub import CONSOLE, Event
+from bot.web.keys import (
     clock_key,
+    core_key,
     db_key,
     hours_key,
     hub_key,
-    service_key,
     settings_key,
     websockets_key,
 )
-from bot.pubsub import CONSOLE, Event, Subscription
-from bot.security import is_same_origin, json_exception
-from bot.service import AdvisorRef
+from bot.web.security import is_same_origin, json_exception
+from bot.web.socket import JsonSocket, decode_frame
 
 log = logging.getLogger(__name__)
 
@@ -46,31 +46,27 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
 
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
-    request.app[websockets_key].add(ws)
-    try:
+    async with request.app[websockets_key].serving(ws):
         await ConsoleConnection(request, ws, advisor).run()
-    finally:
-        request.app[websockets_key].discard(ws)
     return ws
 
 
-class ConsoleConnection:
+class ConsoleConnection(JsonSocket):
     def __init__(self, request: web.Request, ws: web.WebSocketResponse, advisor: AdvisorRef) -> None:
+        super().__init__(ws)
         self.app = request.app
-        self.ws = ws
         self.advisor = advisor
-        self.service = request.app[service_key]
-        self._send_lock = asyncio.Lock()
+        self.core = request.app[core_key]
         timeout = request.app[settings_key].advisor_timeout_seconds
         self.beat_interval = max(1.0, min(15.0, timeout / 4))
 
     async def run(self) -> None:
-        await self.service.touch_advisor(self.advisor.id, force=True)
+        await self.core.presence.touch(self.advisor.id, force=True)
         async with self.app[hub_key].subscribe(CONSOLE) as subscription:
             await self.send({"type": "hello", "advisor": {"id": self.advisor.id, "name": self.advisor.name}})
             await self.send_queue("snapshot", None)
             tasks = [
-                asyncio.create_task(self._pump(subscription)),
+                asyncio.create_task(self.pump(subscription, self._on_event)),
                 asyncio.create_task(self._beat()),
             ]
             try:
@@ -83,13 +79,13 @@ class ConsoleConnection:
                         await task
                 # The last sign of life: the advisor timeout counts from here.
                 with contextlib.suppress(Exception):
-                    await self.service.touch_advisor(self.advisor.id, force=True)
+                    await self.core.presence.touch(self.advisor.id, force=True)
 
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self.beat_interval)
             try:
-                await self.service.touch_advisor(self.advisor.id, force=True)
+                await self.core.presence.touch(self.advisor.id, force=True)
             except Exception:
                 log.exception("advisor heartbeat failed")
 
@@ -97,11 +93,8 @@ class ConsoleConnection:
         async for msg in self.ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            try:
-                data = json.loads(msg.data)
-            except ValueError:
-                data = None
-            if not isinstance(data, dict):
+            data = decode_frame(msg.data)
+            if data is None:
                 await self.send_error("bad_request", texts.BAD_REQUEST)
                 continue
             kind = data.get("type")
@@ -109,18 +102,9 @@ class ConsoleConnection:
                 await self.send({"type": "pong"})
             elif kind == "typing" and isinstance(data.get("conversation_id"), str):
                 with contextlib.suppress(DomainError):
-                    await self.service.advisor_typing(data["conversation_id"], self.advisor, data.get("typing") is True)
+                    await self.core.replies.typing(data["conversation_id"], self.advisor, data.get("typing") is True)
             else:
                 await self.send_error("bad_request", texts.BAD_REQUEST)
-
-    async def _pump(self, subscription: Subscription) -> None:
-        async for event in subscription:
-            try:
-                await self._on_event(event)
-            except (ConnectionResetError, RuntimeError):
-                return
-            except Exception:
-                log.exception("console event failed")
 
     async def _on_event(self, event: Event) -> None:
         kind = event.get("type")
@@ -140,12 +124,3 @@ class ConsoleConnection:
             self.app[db_key], self.advisor.id, self.app[clock_key](), self.app[hours_key]
         )
         await self.send({"type": "queue", "event": event, "conversation_id": conversation_id, **snapshot})
-
-    async def send_error(self, code: str, message: str) -> None:
-        await self.send({"type": "error", "code": code, "message": message})
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        if self.ws.closed:
-            return
-        async with self._send_lock:
-            await self.ws.send_str(json.dumps(frame, ensure_ascii=False))

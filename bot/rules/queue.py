@@ -63,16 +63,18 @@ class TurnVerdict:
 
     handoff_reason: str | None
     summary: dict[str, Any] | None
-    not_understood: int  # consecutive not-understood turns after this one
-    bot_paused: bool  # the bot's hand-off action paused the Rasa conversation itself
+
+    @property
+    def hands_off(self) -> bool:
+        return self.handoff_reason is not None
 
 
-def judge_turn(replies: list[dict[str, Any]], not_understood_before: int, threshold: int) -> TurnVerdict:
+def judge_turn(replies: list[dict[str, Any]]) -> TurnVerdict:
     """Decide whether the bot's replies to one company message hand the chat to a person.
 
-    The bot hands off explicitly with `custom.handoff` (its action also pauses Rasa).
-    A reply with `custom.fallback: true` means the bot did not understand; `threshold`
-    such turns in a row hand off with reason `fallback`. Any other turn resets the count.
+    The bot alone decides (asked for a human, a complaint, or not understood twice in a
+    row: its fallback action counts): it sends `custom.handoff` and pauses the Rasa
+    conversation itself. The gateway only reads that signal.
     """
     for reply in replies:
         custom = reply.get("custom")
@@ -81,16 +83,8 @@ def judge_turn(replies: list[dict[str, Any]], not_understood_before: int, thresh
             reason = handoff.get("reason")
             if reason not in HANDOFF_REASONS:
                 reason = "request_human"
-            return TurnVerdict(reason, normalize_summary(handoff.get("summary")), 0, True)
-    fallback = any(
-        isinstance(reply.get("custom"), dict) and reply["custom"].get("fallback") is True for reply in replies
-    )
-    if not fallback:
-        return TurnVerdict(None, None, 0, False)
-    count = not_understood_before + 1
-    if count >= max(1, threshold):
-        return TurnVerdict("fallback", None, 0, False)
-    return TurnVerdict(None, None, count, False)
+            return TurnVerdict(reason, normalize_summary(handoff.get("summary")))
+    return TurnVerdict(None, None)
 
 
 def _strings(value: object, limit: int = 20) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,25 +11,11 @@ import pytest
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import model_path
-from scripts.stack import Stack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from scripts.stack import Stack, isolated_settings
 
 
 def stack_settings(var_dir: Path) -> Settings:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RASA_TRACKER_URL")}
-    env.update({
-        "VAR_DIR": str(var_dir),
-        "RASA_TOKEN": "e2e-test-token",
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
-        "GATEWAY_PORT": str(free_port()),
-    })
-    return load_settings(env)
+    return isolated_settings(var_dir, {**os.environ, "RASA_TOKEN": "e2e-test-token"})
 
 
 @pytest.fixture(scope="session")

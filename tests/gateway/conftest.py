@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.accounts import create_advisor
 from bot.app import create_app
-from bot.keys import service_key
-from bot.pubsub import Hub
-from bot.service import ConversationService
+from bot.channels.base import Channel
+from bot.channels.registry import CHANNELS
+from bot.conversation.core import ConversationCore
+from bot.conversation.pubsub import Hub
+from bot.web.keys import core_key
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, load_settings
 from scripts.db import upgrade
@@ -159,7 +161,7 @@ async def make_gateway(
     """Start gateways (several may share the database, like replicas or a restart)."""
     clients: list[TestClient] = []
 
-    async def build(hub: Hub | None = None, **env: str) -> TestClient:
+    async def build(hub: Hub | None = None, extra_channels: Sequence[Channel] = (), **env: str) -> TestClient:
         app = create_app(
             make_settings(**env),
             hub=hub,
@@ -167,6 +169,8 @@ async def make_gateway(
             static_dir=ui_dirs[0],
             templates_dir=ui_dirs[1],
             sweep_interval=3600,  # tests sweep explicitly
+            outbox_poll_interval=0.05,
+            channels=(*CHANNELS, *extra_channels),
         )
         client = TestClient(TestServer(app))
         await client.start_server()
@@ -183,8 +187,8 @@ async def gateway(make_gateway: Callable[..., Awaitable[TestClient]]) -> TestCli
     return await make_gateway()
 
 
-def service_of(client: TestClient) -> ConversationService:
-    return client.app[service_key]
+def core_of(client: TestClient) -> ConversationCore:
+    return client.app[core_key]
 
 
 def origin_of(client: TestClient) -> str:

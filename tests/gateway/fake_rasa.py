@@ -1,7 +1,8 @@
 """A fake Rasa server speaking the contract the gateway relies on (never a real Rasa here).
 
 * `POST /webhooks/rest/webhook` {"sender","message"} → canned bot messages; a paused
-  conversation records the message and answers [].
+  conversation records the message and answers []. Like the real bot's two-stage
+  fallback, the second not-understood message in a row hands off (reason `fallback`).
 * `POST /conversations/{id}/tracker/events?token=...` records events; pause/resume apply.
 """
 
@@ -30,6 +31,7 @@ HANDOFF_SUMMARY = {
 @dataclass
 class Conversation:
     paused: bool = False
+    not_understood: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -72,6 +74,14 @@ class FakeRasa:
 
     def reply(self, conv: Conversation, text: str) -> list[dict[str, Any]]:
         lowered = text.lower().strip()
+        conv.not_understood = conv.not_understood + 1 if lowered == NOT_UNDERSTOOD else 0
+        if conv.not_understood >= 2:
+            conv.paused = True
+            conv.not_understood = 0
+            return [
+                {"custom": {"handoff": {"reason": "fallback", "summary": HANDOFF_SUMMARY}}},
+                {"text": "Jag förstår tyvärr inte, så jag kopplar dig till en rådgivare."},
+            ]
         if lowered in {HUMAN_PLEASE, "/request_human", COMPLAINT}:
             conv.paused = True
             reason = "complaint" if lowered == COMPLAINT else "request_human"
@@ -92,7 +102,7 @@ class FakeRasa:
         if lowered == "/ask_contact":
             return [{"text": "Almi Mälardalen: 010-123 45 00."}]
         if lowered == NOT_UNDERSTOOD:
-            return [{"text": "Jag förstod inte riktigt.", "custom": {"fallback": True}}]
+            return [{"text": "Jag förstod inte riktigt."}]
         if lowered == "hej":
             return [{"text": "Hej! Vad kan jag hjälpa till med?"}]
         return [{"text": f"Du skrev: {text}"}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestServer
 
-from bot import bench
+from bench import gateway as bench
 from tests.gateway.fake_rasa import TOKEN
 
 

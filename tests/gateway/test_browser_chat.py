@@ -346,10 +346,10 @@ def test_widget_embeds_on_another_site_with_one_script_tag(
     the gateway named by its script URL and its own styles are untouched."""
     from aiohttp import web
 
+    from scripts.stack import free_port
     from tests.browser_support import (
         OPEN_MOMENT,
         LiveServer,
-        free_port,
         start_gateway,
         stop_gateway,
     )

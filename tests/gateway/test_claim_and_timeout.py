@@ -9,16 +9,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot import texts
-from bot.keys import websockets_key
-from bot.service import AdvisorRef
+from bot.conversation.context import AdvisorRef
+from bot.web.keys import websockets_key
 from tests.gateway.conftest import (
     AdvisorAccount,
     Console,
     FakeClock,
     Widget,
+    core_of,
     eventually,
     queued_conversation,
-    service_of,
 )
 
 
@@ -59,11 +59,11 @@ async def test_many_simultaneous_claims_in_the_service_give_one_owner(
 ) -> None:
     conversation_id = await queued_conversation(widget())
     accounts = [make_advisor(f"r{n}@foretagssupport.se", f"Rådgivare {n}") for n in range(6)]
-    service = service_of(gateway)
+    core = core_of(gateway)
 
     async def attempt(account: AdvisorAccount) -> str:
         try:
-            await service.claim(
+            await core.ownership.claim(
                 conversation_id, AdvisorRef(account.id, account.name, account.email)
             )
         except Exception as exc:
@@ -113,10 +113,10 @@ async def test_an_advisor_who_disconnects_does_not_strand_the_chat(
     await eventually(lambda: len(gateway.app[websockets_key]) < open_sockets)
 
     clock.advance(60)
-    assert await service_of(gateway).sweep_stale_advisors() == []  # still within the timeout
+    assert await core_of(gateway).ownership.sweep_stale_advisors() == []  # still within the timeout
     clock.advance(61)
     seen = len(early.all)
-    assert await service_of(gateway).sweep_stale_advisors() == [conversation_id]
+    assert await core_of(gateway).ownership.sweep_stale_advisors() == [conversation_id]
 
     status = await early.wait_status("queued", start=seen)
     assert status["position"] == 1  # first in line again: it came before the other chat
@@ -143,7 +143,7 @@ async def test_a_connected_advisor_keeps_their_chats(
     for _ in range(5):
         clock.advance(60)
         await anna.get("/console/api/queue")  # any sign of life counts
-        assert await service_of(gateway).sweep_stale_advisors() == []
+        assert await core_of(gateway).ownership.sweep_stale_advisors() == []
 
 
 async def test_an_advisor_may_put_a_chat_back_in_the_queue(

@@ -48,7 +48,7 @@ async def test_the_password_is_stored_as_an_argon2_hash(
 ) -> None:
     from sqlalchemy import select
 
-    from bot.models import Advisor
+    from bot.conversation.models import Advisor
     from core.db import make_engine, make_sessionmaker
 
     engine = make_engine(db_url)

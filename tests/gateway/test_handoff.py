@@ -14,10 +14,10 @@ from tests.gateway.conftest import (
     Console,
     FakeClock,
     Widget,
+    core_of,
     eventually,
     origin_of,
     queued_conversation,
-    service_of,
 )
 from tests.gateway.fake_rasa import (
     COMPLAINT,
@@ -65,16 +65,22 @@ async def test_a_second_company_is_second_in_line(widget: Callable[..., Widget])
     assert (await second.wait_status("queued"))["position"] == 2
 
 
-async def test_two_not_understood_turns_in_a_row_hand_off(widget: Callable[..., Widget]) -> None:
+async def test_the_bots_fallback_hand_off_queues_the_chat_with_its_reason(
+    widget: Callable[..., Widget], console: Callable[..., Console], advisor: AdvisorAccount
+) -> None:
+    """The bot counts the not-understood turns (its two-stage fallback); the gateway only
+    acts on the hand-off it sends."""
     company = widget()
     await company.connect()
     await company.say(NOT_UNDERSTOOD)
     await company.wait_message("bot", "förstod inte")
-    await company.say("hej")  # understood: the count starts again
-    await company.wait_message("bot", "Hej!")
-    await company.say(NOT_UNDERSTOOD)
     await company.say(NOT_UNDERSTOOD)
     await company.wait_status("queued")
+    anna = console()
+    await anna.login(advisor)
+    status, snapshot = await anna.get("/console/api/queue")
+    assert status == 200
+    assert [(e["conversation_id"], e["reason"]) for e in snapshot["queue"]] == [(company.conversation_id, "fallback")]
 
 
 async def test_an_advisor_sees_the_new_chat_live_with_the_bots_summary(
@@ -150,7 +156,7 @@ async def test_while_an_advisor_owns_the_chat_the_bot_stays_silent_but_keeps_the
     )
     assert seen["conversation_id"] == conversation_id
     await company.wait_message("user", "hej")
-    await service_of(gateway).wait_delivered(conversation_id)
+    await core_of(gateway).rasa.wait_delivered(conversation_id)
 
     assert fake_rasa.conversation(conversation_id).messages[-1] == "hej"
     assert [m["role"] for m in company.messages][-2:] == ["system", "user"]
@@ -176,7 +182,7 @@ async def test_advisor_replies_arrive_live_with_the_name_and_reach_the_bots_trac
     assert reply["author"] == "Anna Berg"
     assert reply["text"] == "Hej! Jag heter Anna. Vad gäller det?"
     assert reply["seq"] == body["message"]["seq"]
-    await service_of(gateway).wait_delivered(conversation_id)
+    await core_of(gateway).rasa.wait_delivered(conversation_id)
     assert {
         "event": "bot",
         "text": "Hej! Jag heter Anna. Vad gäller det?",

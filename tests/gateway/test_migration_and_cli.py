@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 import actions.directory.models  # noqa: F401
-import bot.models  # noqa: F401
+import bot.conversation.models  # noqa: F401
 from bot.__main__ import main
 from bot.console.auth import verify_password
-from bot.models import Advisor
+from bot.conversation.models import Advisor
 from core.db import Base, make_engine, make_sessionmaker
-from core.settings import PROJECT_ROOT
+from scripts.db import alembic_config
 
 GATEWAY_TABLES = {
     "advisors",
@@ -28,18 +27,16 @@ GATEWAY_TABLES = {
     "participants",
     "queue_entries",
     "tickets",
+    "conversation_events",
+    "deliveries",
+    "delivery_receipts",
+    "inbound_receipts",
 }
 
 
 @pytest.fixture
 def db_url(any_db_url: str) -> str:
     return any_db_url
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    return config
 
 
 def test_the_migrations_create_exactly_the_models(db_url: str) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.pubsub import Hub, MemoryHub, RedisHub
+from bot.conversation.pubsub import Hub, MemoryHub, RedisHub
 from tests.gateway.conftest import (
     AdvisorAccount,
     Console,

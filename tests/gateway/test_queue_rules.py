@@ -47,28 +47,28 @@ def test_the_bots_handoff_payload_hands_off_with_its_reason_and_summary() -> Non
         {"custom": {"handoff": {"reason": "complaint", "summary": SUMMARY}}},
         {"text": "Jag kopplar dig."},
     ]
-    verdict = rules.judge_turn(replies, not_understood_before=1, threshold=2)
-    assert verdict == rules.TurnVerdict("complaint", SUMMARY, 0, bot_paused=True)
+    verdict = rules.judge_turn(replies)
+    assert verdict == rules.TurnVerdict("complaint", SUMMARY)
+    assert verdict.hands_off
 
 
 def test_an_unknown_reason_is_treated_as_a_request_for_a_human() -> None:
-    verdict = rules.judge_turn([{"custom": {"handoff": {"reason": "???"}}}], 0, 2)
+    verdict = rules.judge_turn([{"custom": {"handoff": {"reason": "???"}}}])
     assert verdict.handoff_reason == "request_human"
     assert verdict.summary is None
 
 
-def test_two_not_understood_turns_in_a_row_hand_off() -> None:
-    fallback = [{"text": "Jag förstod inte.", "custom": {"fallback": True}}]
-    first = rules.judge_turn(fallback, 0, 2)
-    second = rules.judge_turn(fallback, first.not_understood, 2)
-    assert (first.handoff_reason, first.not_understood) == (None, 1)
-    assert (second.handoff_reason, second.not_understood) == ("fallback", 0)
-    assert second.bot_paused is False
-
-
-def test_an_understood_turn_resets_the_count() -> None:
-    verdict = rules.judge_turn([{"text": "Almi kan hjälpa."}], 1, 2)
-    assert verdict == rules.TurnVerdict(None, None, 0, False)
+def test_only_the_bots_hand_off_signal_hands_off() -> None:
+    """The bot counts not-understood turns itself; the gateway keeps no count of its own."""
+    for replies in (
+        [{"text": "Almi kan hjälpa."}],
+        [{"text": "Jag förstod inte.", "custom": {"fallback": True}}],
+        [{"custom": {"handoff": "not a dict"}}],
+        [],
+    ):
+        verdict = rules.judge_turn(replies)
+        assert verdict == rules.TurnVerdict(None, None)
+        assert not verdict.hands_off
 
 
 def test_a_summary_is_forced_into_a_safe_shape() -> None:

@@ -13,9 +13,9 @@ from tests.gateway.conftest import (
     CUSTOMER_SITE,
     FOREIGN_ORIGIN,
     Widget,
+    core_of,
     eventually,
     origin_of,
-    service_of,
 )
 from tests.gateway.fake_rasa import LOAN, FakeRasa
 
@@ -322,8 +322,8 @@ async def test_rasa_down_then_asking_for_an_advisor_queues_the_chat(
 
     assert status["position"] == 1
     assert company.conversation_id is not None
-    async with service_of(gateway).sessions() as s:
-        from bot.models import Conversation
+    async with core_of(gateway).ctx.sessions() as s:
+        from bot.conversation.models import Conversation
 
         conv = await s.get(Conversation, company.conversation_id)
         assert conv is not None and conv.handoff_reason == "bot_unavailable"

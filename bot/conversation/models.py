@@ -1,5 +1,6 @@
-"""Tables of the gateway: conversations, their messages and participants, the advisor
-queue, advisors and their console sessions, and offline tickets.
+"""Tables of the conversation core: conversations, their messages, participants and event
+log, the advisor queue, advisors and their console sessions, offline tickets, and the
+outbox's delivery cursors and receipts.
 
 They share the directory's Base, database and Alembic history (`migrations/`).
 """
@@ -82,13 +83,16 @@ class Conversation(Base):
 
     # Random and unguessable: for the widget it is the only credential. Also Rasa's sender id.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))  # widget | rest
-    external_id: Mapped[str | None] = mapped_column(String(128))  # the REST sender
+    channel: Mapped[str] = mapped_column(String(16))  # the channel's name: widget | rest | slack | teams
+    # The channel's own key for the conversation (REST sender, Slack channel and thread, ...).
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    # Where the channel delivers replies (opaque to the core: Slack channel/thread, Teams serviceUrl ...).
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The person writing, as the channel knows them (Slack or Teams display name).
+    display_name: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"), index=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    rest_delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
-    not_understood: Mapped[int] = mapped_column(Integer, default=0)
     rasa_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     handoff_reason: Mapped[str | None] = mapped_column(String(32))
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -120,7 +124,10 @@ class Message(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # what was sent to Rasa, if not text
     author: Mapped[str | None] = mapped_column(String(200))
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
-    client_id: Mapped[str | None] = mapped_column(String(64))
+    # The sender's idempotency key: the widget's message id, Slack's ts, Teams' activity id.
+    client_id: Mapped[str | None] = mapped_column(String(128))
+    # For a bot reply: the seq of the company message it answers (Teams replies to it).
+    reply_to: Mapped[int | None] = mapped_column(Integer)
     # The outbox towards Rasa's tracker (user and advisor messages only):
     # pending -> processing -> done | failed; NULL for messages Rasa need not see.
     rasa_status: Mapped[str | None] = mapped_column(String(16))
@@ -177,3 +184,67 @@ class Ticket(Base):
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
     handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ConversationEvent(Base):
+    """The append-only log of a conversation's state changes (see `events.EventKind`).
+
+    Rows are only ever inserted: analytics, the audit log and satisfaction surveys read
+    it, and the console shows it as the conversation's timeline.
+    """
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (Index("ix_conversation_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Delivery(Base):
+    """A conversation's delivery cursor in its channel: every message up to `delivered_seq`
+    has been delivered (or needed no delivery). Retries back off through `next_attempt_at`;
+    `lease_until` keeps two relays (replicas) off the same conversation."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_channel_next", "channel", "next_attempt_at"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryReceipt(Base):
+    """One outgoing message's delivery: `sending` while the platform call is under way,
+    `sent` with the platform's id, or `failed` when the platform refused it for good.
+    A message with a receipt is never posted again without first asking the platform."""
+
+    __tablename__ = "delivery_receipts"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # sending | sent | failed
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundReceipt(Base):
+    """A platform event already taken in (Slack's event_id ...): a retry, even after a
+    restart, is recognised and answered without being processed again."""
+
+    __tablename__ = "inbound_receipts"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -10,19 +10,21 @@ from typing import Any
 from aiohttp import web
 
 from bot import texts
-from bot.keys import rest_limits_key, service_key, settings_key
-from bot.models import Message
+from bot.conversation.models import Message
+from bot.conversation.rasa_worker import GATEWAY_PAYLOAD
 from bot.rules import validation
 from bot.rules.validation import Invalid
-from bot.security import json_error
-from bot.service import GATEWAY_PAYLOAD
+from bot.web.keys import core_key, rest_limits_key, settings_key
+from bot.web.security import json_error
+
+CHANNEL_NAME = "rest"
 
 MAX_METADATA_BYTES = 4096
 
 
 async def rest_webhook(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
-    service = request.app[service_key]
+    core = request.app[core_key]
     try:
         body = await request.json()
     except ValueError:
@@ -44,11 +46,11 @@ async def rest_webhook(request: web.Request) -> web.Response:
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
 
-    conversation_id = await service.open_rest(sender)
+    conversation_id = (await core.intake.open(CHANNEL_NAME, external_id=sender)).id
     payload = text if text.startswith(GATEWAY_PAYLOAD) else None
-    await service.submit_company_message(conversation_id, None, text, payload, metadata)
-    await service.wait_delivered(conversation_id)
-    messages = await service.take_rest_undelivered(conversation_id)
+    await core.intake.submit(conversation_id, None, text, payload, metadata)
+    await core.rasa.wait_delivered(conversation_id)
+    messages = await core.outbox.take_unread(conversation_id)
     return web.json_response([rest_message(m, sender) for m in messages])
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
 import math
 import time
 from typing import Any
@@ -13,16 +11,16 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot import texts
-from bot.errors import DomainError
-from bot.keys import hub_key, service_key, settings_key, websockets_key
-from bot.pubsub import Event, Subscription, conversation_channel
+from bot.conversation.errors import DomainError
+from bot.conversation.pubsub import Event, conversation_channel
 from bot.rules import validation
 from bot.rules.ratelimit import TokenBucket
 from bot.rules.validation import Invalid
-from bot.security import widget_origin_allowed
-from bot.service import ConversationService
+from bot.web.keys import core_key, hub_key, settings_key, websockets_key
+from bot.web.security import is_same_origin
+from bot.web.socket import JsonSocket, decode_frame
 
-log = logging.getLogger(__name__)
+CHANNEL_NAME = "widget"
 
 PROTOCOL = 1
 MAX_FRAME = 16 * 1024
@@ -36,27 +34,33 @@ async def widget_ws(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text=texts.FORBIDDEN_ORIGIN)
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
-    request.app[websockets_key].add(ws)
-    connection = WidgetConnection(request, ws)
-    try:
-        await connection.run()
-    finally:
-        request.app[websockets_key].discard(ws)
+    async with request.app[websockets_key].serving(ws):
+        await WidgetConnection(request, ws).run()
     return ws
 
 
-class WidgetConnection:
+def widget_origin_allowed(request: web.Request) -> bool:
+    """A widget WebSocket may come from this gateway's pages or a configured website."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    if is_same_origin(request, origin):
+        return True
+    allowed = {o.rstrip("/").lower() for o in request.app[settings_key].gateway_allowed_origins}
+    return origin.rstrip("/").lower() in allowed
+
+
+class WidgetConnection(JsonSocket):
     def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
-        self.ws = ws
+        super().__init__(ws)
         self.settings = request.app[settings_key]
-        self.service: ConversationService = request.app[service_key]
+        self.core = request.app[core_key]
         self.hub = request.app[hub_key]
         self.conversation_id = ""
         self.sent_seq = 0
         self.last_status: dict[str, Any] | None = None
         self.bucket = TokenBucket(self.settings.rate_limit_messages, float(self.settings.rate_limit_window_seconds))
         self.last_typing = 0.0
-        self._send_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -64,18 +68,25 @@ class WidgetConnection:
         if hello is None:
             return
         requested = hello.get("conversation_id")
-        page = hello.get("page")
-        conversation_id, resumed = await self.service.open_widget(
-            requested if isinstance(requested, str) and 0 < len(requested) <= 64 else None,
-            page[:500] if isinstance(page, str) and page.startswith(("http://", "https://")) else None,
+        raw_page = hello.get("page")
+        page = raw_page[:500] if isinstance(raw_page, str) and raw_page.startswith(("http://", "https://")) else None
+        resumed = (
+            isinstance(requested, str)
+            and 0 < len(requested) <= 64
+            and await self.core.intake.resume(requested, CHANNEL_NAME, page)
         )
+        if resumed:
+            assert isinstance(requested, str)
+            conversation_id = requested
+        else:
+            conversation_id = (await self.core.intake.open(CHANNEL_NAME, page=page, greeting=True)).id
         self.conversation_id = conversation_id
         last_seq = hello.get("last_seq", 0)
         if resumed and isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq > 0:
             self.sent_seq = last_seq
         # Subscribe before replaying, so nothing stored in between is missed.
         async with self.hub.subscribe(conversation_channel(conversation_id)) as subscription:
-            status = await self.service.status(conversation_id)
+            status = await self.core.status.of(conversation_id)
             await self.send(
                 {
                     "type": "welcome",
@@ -88,8 +99,8 @@ class WidgetConnection:
             )
             await self.flush()
             await self.send_status(status)
-            self.service.kick(conversation_id)  # anything stored but not yet answered
-            pump = asyncio.create_task(self._pump(subscription))
+            self.core.rasa.kick(conversation_id)  # anything stored but not yet answered
+            pump = asyncio.create_task(self.pump(subscription, self._on_event))
             try:
                 await self._read_loop()
             finally:
@@ -103,7 +114,7 @@ class WidgetConnection:
         except asyncio.TimeoutError:
             await self.ws.close()
             return None
-        data = _decode(msg.data) if msg.type == WSMsgType.TEXT else None
+        data = decode_frame(msg.data) if msg.type == WSMsgType.TEXT else None
         if data is None or data.get("type") != "hello":
             if msg.type == WSMsgType.TEXT:
                 await self.send_error("hello_required", texts.HELLO_REQUIRED)
@@ -115,7 +126,7 @@ class WidgetConnection:
         async for msg in self.ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            data = _decode(msg.data)
+            data = decode_frame(msg.data)
             if data is None:
                 await self.send_error("bad_request", texts.BAD_REQUEST)
                 continue
@@ -137,9 +148,7 @@ class WidgetConnection:
                 raise Invalid("bad_request", texts.BAD_REQUEST)
             if not await self._allowed(client_id):
                 return
-            submitted = await self.service.submit_company_message(
-                self.conversation_id, client_id, text, payload or None
-            )
+            submitted = await self.core.intake.submit(self.conversation_id, client_id, text, payload or None)
             await self.send({"type": "ack", "client_id": client_id, "seq": submitted.seq})
             await self.flush()
         elif kind == "typing":
@@ -148,15 +157,15 @@ class WidgetConnection:
             if typing and now - self.last_typing < TYPING_INTERVAL:
                 return
             self.last_typing = now if typing else 0.0
-            await self.service.company_typing(self.conversation_id, typing)
+            await self.core.intake.typing(self.conversation_id, typing)
         elif kind == "cancel_handoff":
-            await self.service.cancel_handoff(self.conversation_id)
+            await self.core.ownership.cancel_handoff(self.conversation_id)
         elif kind == "ticket":
             client_id = validation.client_id(data.get("client_id"))
             form = validation.ticket_form(data, self.settings.max_message_chars)
             if not await self._allowed(client_id):
                 return
-            ticket_id, seq, _created = await self.service.create_ticket(self.conversation_id, client_id, form)
+            ticket_id, seq, _created = await self.core.intake.create_ticket(self.conversation_id, client_id, form)
             await self.send({"type": "ticket_created", "client_id": client_id, "ticket_id": ticket_id})
             await self.send({"type": "ack", "client_id": client_id, "seq": seq})
             await self.flush()
@@ -174,21 +183,12 @@ class WidgetConnection:
         await self.send_error("rate_limited", texts.RATE_LIMITED, client_id, retry_after=retry_after)
         return False
 
-    async def _pump(self, subscription: Subscription) -> None:
-        async for event in subscription:
-            try:
-                await self._on_event(event)
-            except (ConnectionResetError, RuntimeError):
-                return
-            except Exception:
-                log.exception("widget event failed")
-
     async def _on_event(self, event: Event) -> None:
         kind = event.get("type")
         if kind == "messages":
             await self.flush()
         elif kind == "status":
-            await self.send_status(await self.service.status(self.conversation_id))
+            await self.send_status(await self.core.status.of(self.conversation_id))
         elif kind == "typing":
             await self.send(
                 {
@@ -202,7 +202,7 @@ class WidgetConnection:
     async def flush(self) -> None:
         """Send every stored message the client has not seen, in order, without gaps."""
         async with self._flush_lock:
-            for message in await self.service.messages_after(self.conversation_id, self.sent_seq):
+            for message in await self.core.messages_after(self.conversation_id, self.sent_seq):
                 await self.send({"type": "message", "message": message})
                 self.sent_seq = message["seq"]
 
@@ -211,29 +211,6 @@ class WidgetConnection:
             return
         self.last_status = status
         await self.send({"type": "status", **status})
-
-    async def send_error(self, code: str, message: str, client_id: str | None = None, **extra: Any) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if client_id is not None:
-            frame["client_id"] = client_id
-        frame.update(extra)
-        await self.send(frame)
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        if self.ws.closed:
-            return
-        async with self._send_lock:
-            await self.ws.send_str(json.dumps(frame, ensure_ascii=False))
-
-
-def _decode(raw: object) -> dict[str, Any] | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _client_id(data: dict[str, Any]) -> str | None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.pubsub import Hub
-from bot.rasa import RasaClient
+from bot.conversation.core import ConversationCore
+from bot.conversation.pubsub import Hub
+from bot.conversation.rasa_client import RasaClient
 from bot.rules.hours import OpeningHours
 from bot.rules.ratelimit import BucketMap
-from bot.service import ConversationService
+from bot.web.socket import OpenSockets
 from core.settings import Settings
 
 
@@ -31,8 +32,12 @@ paths_key = web.AppKey("paths", Paths)
 clock_key: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 hub_key = web.AppKey("hub", Hub)
 db_key = web.AppKey("db", async_sessionmaker[AsyncSession])
+# One HTTP client for every outgoing call (Rasa, Slack, Bot Framework), closed at shutdown.
+http_key = web.AppKey("http", aiohttp.ClientSession)
 rasa_key = web.AppKey("rasa", RasaClient)
-service_key = web.AppKey("service", ConversationService)
+core_key = web.AppKey("core", ConversationCore)
 rest_limits_key = web.AppKey("rest_limits", BucketMap)
 login_limits_key = web.AppKey("login_limits", BucketMap)
-websockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
+websockets_key = web.AppKey("websockets", OpenSockets)
+# What each registered channel is called in the console ("widget" -> "Webb").
+channel_labels_key: web.AppKey[Mapping[str, str]] = web.AppKey("channel_labels")

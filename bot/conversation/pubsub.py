@@ -24,6 +24,11 @@ def conversation_channel(conversation_id: str) -> str:
     return f"conv:{conversation_id}"
 
 
+def outbox_channel(channel: str) -> str:
+    """Where the relay of a channel (slack, teams ...) hears that messages wait for it."""
+    return f"outbox:{channel}"
+
+
 class Subscription:
     """A bounded queue of events for one subscriber; the oldest are dropped on overflow."""
 

@@ -8,7 +8,7 @@
 The gateway is started in-process on a free loopback port with a fresh SQLite database,
 always open (so escalations queue), and rate limits lifted. Nothing touches the real data.
 
-    python -m bot.bench [--clients 1 10] [--turns 30] [--escalations 30] [--output FILE]
+    python -m bench.gateway [--clients 1 10] [--turns 30] [--escalations 30] [--output FILE]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -161,36 +160,26 @@ async def _receive_until(ws: aiohttp.ClientWebSocketResponse[bool], predicate: A
     return await asyncio.wait_for(wait(), timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextlib.asynccontextmanager
 async def bench_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[tuple[str, str, str]]:
     """A throw-away gateway in this process; yields (url, advisor email, password)."""
-    from alembic import command
-    from alembic.config import Config
-
     from bot.accounts import create_advisor
     from bot.app import create_app
     from core.db import make_engine, make_sessionmaker
-    from core.settings import PROJECT_ROOT, load_settings
+    from core.settings import load_settings
+    from scripts.db import upgrade
+    from scripts.stack import free_port
 
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        config = Config(str(PROJECT_ROOT / "alembic.ini"))
-        config.attributes["database_url"] = db_url
-        command.upgrade(config, "head")
+        upgrade(db_url)
         email, password = "bench@foretagssupport.invalid", secrets.token_urlsafe(16)
         engine = make_engine(db_url)
         create_advisor(make_sessionmaker(engine), email, "Bänk Test", password)
         engine.dispose()
 
         rasa = urlsplit(rasa_url)
-        port = _free_port()
+        port = free_port()
         settings = load_settings(
             {
                 "DATABASE_URL": db_url,
@@ -237,7 +226,7 @@ async def run(
 def main(argv: list[str] | None = None) -> int:
     from core.settings import load_settings
 
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--turns", type=int, default=30, help="messages per client")
     parser.add_argument("--escalations", type=int, default=30)

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Advisor, Conversation, Message, QueueEntry, Ticket
+from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
 from bot.rules import queue as rules
 
 
@@ -51,6 +51,7 @@ async def add_message(
     advisor_id: int | None = None,
     client_id: str | None = None,
     rasa_status: str | None = None,
+    reply_to: int | None = None,
 ) -> Message:
     message = Message(
         conversation_id=conversation_id,
@@ -65,6 +66,7 @@ async def add_message(
         advisor_id=advisor_id,
         client_id=client_id,
         rasa_status=rasa_status,
+        reply_to=reply_to,
         created_at=now,
     )
     session.add(message)
@@ -238,6 +240,7 @@ def conversation_json(conv: Conversation, advisor_name: str | None) -> dict[str,
         "id": conv.id,
         "state": conv.state,
         "channel": conv.channel,
+        "display_name": conv.display_name,
         "advisor": ({"id": conv.advisor_id, "name": advisor_name} if conv.advisor_id is not None else None),
         "created_at": iso(conv.created_at),
         "claimed_at": iso(conv.claimed_at),

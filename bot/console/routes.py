@@ -1,24 +1,17 @@
-"""Every URL of the gateway, in one flat table (see docs/gateway-protocol.md)."""
+"""The advisor console's URLs (docs/gateway-protocol.md, sections 4 and 5)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot import pages, rest, widget
 from bot.console import views as console
 from bot.console import ws as console_ws
+from bot.web.pages import html_page
 
 
-def setup_routes(app: web.Application) -> None:
+def setup_console(app: web.Application) -> None:
     router = app.router
-    router.add_get("/", pages.index, name="index")
-    router.add_get("/widget.js", pages.widget_js, name="widget_js")
-    router.add_get("/static/{path:.+}", pages.static_file, name="static")
-    router.add_get("/healthz", pages.healthz, name="healthz")
-    router.add_get("/widget/ws", widget.widget_ws, name="widget_ws")
-    router.add_post("/webhooks/rest/webhook", rest.rest_webhook, name="rest_webhook")
-
-    router.add_get("/console", pages.console_page, name="console")
+    router.add_get("/console", html_page("console.html"), name="console")
     router.add_get("/console/ws", console_ws.console_ws, name="console_ws")
     router.add_get("/console/api/session", console.session, name="console_session")
     router.add_post("/console/api/login", console.login, name="console_login")

@@ -5,12 +5,13 @@ They belong to the UI (bot/static, bot/templates) and are served as they are.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import texts
-from bot.keys import paths_key
+from bot.web.keys import paths_key
 
 
 def _file(path: Path, cache: str) -> web.FileResponse:
@@ -26,12 +27,13 @@ def _html(path: Path) -> web.FileResponse:
     return response
 
 
-async def index(request: web.Request) -> web.FileResponse:
-    return _html(request.app[paths_key].templates_dir / "index.html")
+def html_page(name: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    """A handler serving one page of bot/templates as it is."""
 
+    async def page(request: web.Request) -> web.FileResponse:
+        return _html(request.app[paths_key].templates_dir / name)
 
-async def console_page(request: web.Request) -> web.FileResponse:
-    return _html(request.app[paths_key].templates_dir / "console.html")
+    return page
 
 
 async def widget_js(request: web.Request) -> web.FileResponse:
@@ -48,3 +50,11 @@ async def static_file(request: web.Request) -> web.FileResponse:
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+def setup_pages(app: web.Application) -> None:
+    router = app.router
+    router.add_get("/", html_page("index.html"), name="index")
+    router.add_get("/widget.js", widget_js, name="widget_js")
+    router.add_get("/static/{path:.+}", static_file, name="static")
+    router.add_get("/healthz", healthz, name="healthz")

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import texts
-from bot.errors import DomainError
-from bot.keys import settings_key
+from bot.conversation.errors import DomainError
 from bot.rules.validation import Invalid
+from bot.web.keys import settings_key
 from core.settings import Settings
 
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
@@ -46,17 +46,6 @@ def is_same_origin(request: web.Request, origin: str | None) -> bool:
         return True
     host = _origin_host(origin)
     return host is not None and host == (request.host or "").lower()
-
-
-def widget_origin_allowed(request: web.Request) -> bool:
-    """A widget WebSocket may come from this gateway's pages or a configured website."""
-    origin = request.headers.get("Origin")
-    if not origin:
-        return False
-    if is_same_origin(request, origin):
-        return True
-    allowed = {o.rstrip("/").lower() for o in request.app[settings_key].gateway_allowed_origins}
-    return origin.rstrip("/").lower() in allowed
 
 
 def console_origin_ok(request: web.Request) -> bool:

@@ -1,0 +1,1 @@
+"""The channels through which companies reach the assistant (see `registry.py`)."""

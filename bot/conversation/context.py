@@ -1,0 +1,38 @@
+"""What every part of the conversation core works with: the database, the live nudges,
+the settings that shape the rules, and the clock (settable in tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation.live import Announcer
+from bot.rules import hours as opening
+
+
+@dataclass(frozen=True)
+class AdvisorRef:
+    """An advisor as the core needs to know them."""
+
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    hours: opening.OpeningHours
+    advisor_timeout_seconds: int
+    queue_minutes_per_chat: int
+    rasa_timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class CoreContext:
+    sessions: async_sessionmaker[AsyncSession]
+    announce: Announcer
+    config: CoreConfig
+    now: Callable[[], dt.datetime]

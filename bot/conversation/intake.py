@@ -1,0 +1,239 @@
+"""Opening conversations and taking in what companies send, from any channel.
+
+A channel gives the core its name and its own key for the conversation (the REST sender,
+a Slack channel and thread, a Teams conversation); the core never knows more about a
+channel than that. A company message is stored first (once per client id: a resent or
+retried message is recognised) and then handed to the Rasa worker.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot import texts
+from bot.conversation import events, store
+from bot.conversation.context import CoreContext
+from bot.conversation.errors import NotFound
+from bot.conversation.events import EventKind
+from bot.conversation.models import Conversation, Delivery, InboundReceipt, Participant, Ticket
+from bot.rules import queue as rules
+from bot.rules.validation import TicketForm
+
+
+@dataclass(frozen=True)
+class Opened:
+    id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Submitted:
+    seq: int
+    duplicate: bool
+
+
+class Intake:
+    def __init__(self, ctx: CoreContext, kick: Callable[[str], object]) -> None:
+        self.ctx = ctx
+        self.kick = kick  # hands a conversation's pending messages to the Rasa worker
+
+    # ------------------------------------------------------------------ opening
+
+    async def open(
+        self,
+        channel: str,
+        *,
+        external_id: str | None = None,
+        page: str | None = None,
+        display_name: str | None = None,
+        address: dict[str, Any] | None = None,
+        greeting: bool = False,
+    ) -> Opened:
+        """The conversation of `external_id` in `channel` (created on first use), or a new
+        one when the channel has no key (a new widget chat). A known conversation takes the
+        newest address and display name the channel gives."""
+        if external_id is not None:
+            found = await self._update_known(channel, external_id, display_name, address)
+            if found is not None:
+                return Opened(found, created=False)
+        now = self.ctx.now()
+        try:
+            async with self.ctx.sessions.begin() as s:
+                conv = Conversation(
+                    id=secrets.token_urlsafe(24),
+                    channel=channel,
+                    external_id=external_id,
+                    address=address,
+                    display_name=display_name,
+                    state=rules.BOT,
+                    page=page,
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(conv)
+                s.add(Participant(conversation_id=conv.id, kind="company", joined_at=now))
+                s.add(Delivery(conversation_id=conv.id, channel=channel, next_attempt_at=now))
+                await s.flush()
+                await events.record(s, conv.id, EventKind.OPENED, now, channel=channel)
+                if greeting:
+                    message = await store.add_message(s, conv.id, "system", texts.GREETING, now)
+                    stored = [store.message_json(message)]
+                else:
+                    stored = []
+        except IntegrityError:
+            if external_id is None:
+                raise
+            # Created at the same moment by another request (or replica): use theirs.
+            found = await self._update_known(channel, external_id, display_name, address)
+            if found is None:
+                raise
+            return Opened(found, created=False)
+        await self.ctx.announce.messages(conv.id, channel, rules.BOT, stored)
+        return Opened(conv.id, created=True)
+
+    async def _update_known(
+        self, channel: str, external_id: str, display_name: str | None, address: dict[str, Any] | None
+    ) -> str | None:
+        async with self.ctx.sessions.begin() as s:
+            conv = await s.scalar(
+                select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
+            )
+            if conv is None:
+                return None
+            if address is not None and conv.address != address:
+                conv.address = address
+            if display_name and conv.display_name != display_name:
+                conv.display_name = display_name
+            return conv.id
+
+    async def resume(self, conversation_id: str, channel: str, page: str | None) -> bool:
+        """Whether `conversation_id` is a conversation of `channel` (a widget reconnecting)."""
+        async with self.ctx.sessions.begin() as s:
+            conv = await s.get(Conversation, conversation_id)
+            if conv is None or conv.channel != channel:
+                return False
+            if page and conv.page != page:
+                conv.page = page
+            return True
+
+    async def first_time(self, source: str, key: str) -> bool:
+        """Record a platform event id; False if it was taken in before (a retry)."""
+        try:
+            async with self.ctx.sessions.begin() as s:
+                s.add(InboundReceipt(source=source, key=key[:255], received_at=self.ctx.now()))
+        except IntegrityError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ company messages
+
+    async def submit(
+        self,
+        conversation_id: str,
+        client_id: str | None,
+        text: str,
+        payload: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """Store a company message (once per client_id) and hand it to the Rasa worker."""
+        now = self.ctx.now()
+        try:
+            async with self.ctx.sessions.begin() as s:
+                conv = await s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise NotFound()
+                if client_id is not None:
+                    existing = await store.by_client_id(s, conversation_id, client_id)
+                    if existing is not None:
+                        return Submitted(existing.seq, duplicate=True)
+                message = await store.add_message(
+                    s,
+                    conversation_id,
+                    "user",
+                    text,
+                    now,
+                    payload=payload,
+                    client_id=client_id,
+                    rasa_status="pending",
+                    custom={"metadata": metadata} if metadata else None,
+                )
+                conv.updated_at = now
+                state, channel = conv.state, conv.channel
+                stored = store.message_json(message)
+        except IntegrityError:
+            if client_id is None:
+                raise
+            async with self.ctx.sessions() as s:
+                existing = await store.by_client_id(s, conversation_id, client_id)
+            if existing is None:
+                raise
+            return Submitted(existing.seq, duplicate=True)
+        await self.ctx.announce.messages(conversation_id, channel, state, [stored])
+        self.kick(conversation_id)
+        return Submitted(stored["seq"], duplicate=False)
+
+    async def typing(self, conversation_id: str, typing: bool) -> None:
+        """The company is typing: shown to the advisor who owns the chat."""
+        async with self.ctx.sessions() as s:
+            state = await s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+        if state == rules.ADVISOR:
+            await self.ctx.announce.company_typing(conversation_id, typing)
+
+    # ------------------------------------------------------------------ tickets
+
+    async def create_ticket(
+        self, conversation_id: str | None, client_id: str | None, form: TicketForm
+    ) -> tuple[int, int | None, bool]:
+        """Store an offline ticket. Returns (ticket id, seq of the thank-you message, created)."""
+        now = self.ctx.now()
+        async with self.ctx.sessions.begin() as s:
+            if conversation_id is not None and client_id is not None:
+                existing = await s.scalar(
+                    select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.client_id == client_id)
+                )
+                if existing is not None:
+                    conv = await s.get(Conversation, conversation_id)
+                    return existing.id, conv.last_seq if conv else None, False
+            ticket = Ticket(
+                conversation_id=conversation_id,
+                client_id=client_id,
+                name=form.name,
+                company=form.company,
+                email=form.email,
+                phone=form.phone,
+                question=form.question,
+                created_at=now,
+            )
+            s.add(ticket)
+            await s.flush()
+            ticket_data = store.ticket_json(ticket, None)
+            stored: dict[str, Any] | None = None
+            channel = ""
+            if conversation_id is not None:
+                conv = await s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise NotFound()
+                channel = conv.channel
+                await store.updated(
+                    s,
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id, Conversation.state == rules.OFFLINE)
+                    .values(state=rules.BOT, updated_at=now),
+                )
+                await events.record(s, conversation_id, EventKind.TICKET, now, channel=channel, ticket_id=ticket.id)
+                message = await store.add_message(
+                    s, conversation_id, "system", texts.TICKET_THANKS, now, custom={"notice": "ticket_thanks"}
+                )
+                stored = store.message_json(message)
+            open_count = await store.open_ticket_count(s)
+        if conversation_id is not None and stored is not None:
+            await self.ctx.announce.messages(conversation_id, channel, rules.BOT, [stored])
+            await self.ctx.announce.status(conversation_id)
+        await self.ctx.announce.tickets("created", ticket_data, open_count)
+        return ticket_data["id"], stored["seq"] if stored else None, True

@@ -1,0 +1,336 @@
+"""Delivery of company and advisor messages to Rasa, in order, once per conversation.
+
+Messages are stored before Rasa sees them (`Message.rasa_status` is the outbox towards
+Rasa's tracker: pending → processing → done | failed | skipped), so nothing is lost when
+Rasa or the gateway restarts. One worker task per conversation in this process takes the
+oldest pending message; a claim is a conditional UPDATE, so replicas never take the same
+message, and a message stuck in `processing` past the Rasa timeout is taken again.
+
+While an advisor owns the chat the company's messages still reach the paused Rasa
+conversation (recorded, not answered) and the advisor's replies are appended to its
+tracker, so the bot continues with the whole context after a hand-back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot import texts
+from bot.conversation import events, store
+from bot.conversation.context import CoreContext
+from bot.conversation.events import EventKind
+from bot.conversation.models import Conversation, Message
+from bot.conversation.rasa_client import RasaClient, RasaUnavailable
+from bot.rules import queue as rules
+
+log = logging.getLogger(__name__)
+
+# Payloads the gateway acts on itself; Rasa never sees them.
+GATEWAY_PAYLOAD = "gateway:"
+REQUEST_ADVISOR = "gateway:request_advisor"
+
+HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
+Reopen = Callable[[str], Awaitable[None]]
+
+
+class RasaWorker:
+    def __init__(self, ctx: CoreContext, rasa: RasaClient) -> None:
+        self.ctx = ctx
+        self.rasa = rasa
+        # Set once the ownership part exists (they call each other).
+        self.hand_off: HandOff | None = None
+        self.reopen: Reopen | None = None
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._inflight: dict[str, int] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def kick(self, conversation_id: str) -> asyncio.Task[None]:
+        """Make sure a worker delivers this conversation's pending messages, in order."""
+        task = self._workers.get(conversation_id)
+        if task is not None and not task.done():
+            self._dirty.add(conversation_id)
+            return task
+        task = asyncio.create_task(self._drain(conversation_id), name=f"drain-{conversation_id}")
+        self._workers[conversation_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._workers.get(conversation_id) is done:
+                del self._workers[conversation_id]
+
+        task.add_done_callback(forget)
+        return task
+
+    async def wait_delivered(self, conversation_id: str) -> None:
+        """Wait until this process has nothing left to deliver for the conversation."""
+        while True:
+            task = self._workers.get(conversation_id)
+            if task is None or task.done():
+                return
+            await asyncio.shield(task)
+
+    async def kick_forgotten(self) -> None:
+        """Restart delivery for messages left behind (a crash, a lost worker)."""
+        now = self.ctx.now()
+        stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
+        async with self.ctx.sessions() as s:
+            ids = await store.conversations_with_pending(s, now - dt.timedelta(seconds=5), stale)
+        for conversation_id in ids:
+            self.kick(conversation_id)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a follow-up in the background; `stop` waits for it."""
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def stop(self) -> None:
+        """Cancel the workers; what they were doing goes back to `pending`."""
+        tasks = [*self._workers.values(), *self._background]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._inflight:
+            async with self.ctx.sessions.begin() as s:
+                await store.updated(
+                    s,
+                    update(Message)
+                    .where(Message.id.in_(list(self._inflight.values())), Message.rasa_status == "processing")
+                    .values(rasa_status="pending", rasa_started_at=None),
+                )
+            self._inflight.clear()
+
+    # ------------------------------------------------------------------ pause and resume
+
+    async def set_paused(self, conversation_id: str, paused: bool) -> None:
+        """Pause or resume the Rasa conversation; remember it only when Rasa confirmed."""
+        try:
+            if paused:
+                await self.rasa.pause(conversation_id)
+            else:
+                await self.rasa.resume(conversation_id)
+        except RasaUnavailable as exc:
+            log.warning("could not %s Rasa for %s: %s", "pause" if paused else "resume", conversation_id, exc)
+            return
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s, update(Conversation).where(Conversation.id == conversation_id).values(rasa_paused=paused)
+            )
+
+    async def sync_then_resume(self, conversation_id: str) -> None:
+        """Record the advisor's replies in Rasa (retrying failed ones), then resume the bot."""
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.role == "advisor",
+                    Message.rasa_status == "failed",
+                )
+                .values(rasa_status="pending"),
+            )
+        self.kick(conversation_id)
+        await self.wait_delivered(conversation_id)
+        async with self.ctx.sessions() as s:
+            state = await s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+        if state in (rules.BOT, rules.CLOSED, rules.OFFLINE):
+            await self.set_paused(conversation_id, False)
+
+    # ------------------------------------------------------------------ the worker
+
+    async def _drain(self, conversation_id: str) -> None:
+        while True:
+            self._dirty.discard(conversation_id)
+            message = await self._claim_next(conversation_id)
+            if message is None:
+                if conversation_id in self._dirty:
+                    continue
+                return
+            # Kept on cancellation: `stop` puts the message back to pending.
+            self._inflight[conversation_id] = message.id
+            try:
+                if message.role == "advisor":
+                    await self._deliver_advisor(message)
+                else:
+                    await self._deliver_user(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivering message %s failed", message.id)
+                await self._finish(message.id, "failed")
+            self._inflight.pop(conversation_id, None)
+
+    async def _claim_next(self, conversation_id: str) -> Message | None:
+        now = self.ctx.now()
+        stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
+        async with self.ctx.sessions.begin() as s:
+            candidate = await s.scalar(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    (Message.rasa_status == "pending")
+                    | ((Message.rasa_status == "processing") & (Message.rasa_started_at < stale)),
+                )
+                .order_by(Message.seq)
+                .limit(1)
+            )
+            if candidate is None:
+                return None
+            condition = Message.rasa_status == candidate.rasa_status
+            if candidate.rasa_started_at is not None:
+                condition = condition & (Message.rasa_started_at == candidate.rasa_started_at)
+            won = await store.updated(
+                s,
+                update(Message)
+                .where(Message.id == candidate.id, condition)
+                .values(rasa_status="processing", rasa_started_at=now),
+            )
+            return candidate if won else None
+
+    async def _finish(self, message_id: int, status: str) -> None:
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(s, update(Message).where(Message.id == message_id).values(rasa_status=status))
+
+    async def _deliver_advisor(self, message: Message) -> None:
+        try:
+            await self.rasa.record_advisor(message.conversation_id, message.text or "", message.author or "")
+        except RasaUnavailable as exc:
+            log.warning("could not record advisor message %s in Rasa: %s", message.id, exc)
+            await self._finish(message.id, "failed")
+            return
+        await self._finish(message.id, "done")
+
+    async def _deliver_user(self, message: Message) -> None:
+        conversation_id = message.conversation_id
+        async with self.ctx.sessions() as s:
+            conv = await s.get(Conversation, conversation_id)
+            assert conv is not None
+            state, paused, channel, page = conv.state, conv.rasa_paused, conv.channel, conv.page
+            failed_before = await store.last_user_rasa_failed(s, conversation_id, message.seq)
+
+        if message.payload and message.payload.startswith(GATEWAY_PAYLOAD):
+            await self._finish(message.id, "skipped")
+            if message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES:
+                if state == rules.CLOSED:
+                    await self._reopen(conversation_id)
+                reason = "bot_unavailable" if failed_before else "request_human"
+                await self._hand_off(conversation_id, reason, None, False)
+            return
+
+        if state == rules.CLOSED:
+            await self._reopen(conversation_id)
+            state = rules.BOT
+
+        metadata: dict[str, Any] = {"channel": channel}
+        if page:
+            metadata["page"] = page
+        extra = (message.custom or {}).get("metadata")
+        if isinstance(extra, dict):
+            metadata.update(extra)
+        rasa_text = message.payload or message.text or ""
+
+        if state in rules.HUMAN_STATES:
+            # A person owns (or is about to own) the chat: Rasa only records the message.
+            if not paused:
+                await self.set_paused(conversation_id, True)
+            try:
+                replies = await self.rasa.send(conversation_id, rasa_text, metadata)
+            except RasaUnavailable as exc:
+                log.warning("could not record message %s in Rasa: %s", message.id, exc)
+                await self._finish(message.id, "failed")
+                return
+            if replies:
+                log.warning("Rasa answered a paused conversation %s; dropped", conversation_id)
+            await self._finish(message.id, "done")
+            return
+
+        if paused:
+            await self.set_paused(conversation_id, False)
+        await self.ctx.announce.typing(conversation_id, "bot", None, True)
+        try:
+            replies = await self.rasa.send(conversation_id, rasa_text, metadata)
+        except RasaUnavailable as exc:
+            log.warning("Rasa unavailable for message %s: %s", message.id, exc)
+            await self._finish(message.id, "failed")
+            await self.ctx.announce.typing(conversation_id, "bot", None, False)
+            await self._tell_bot_unavailable(conversation_id)
+            return
+        verdict = rules.judge_turn(replies)
+        stored: list[dict[str, Any]] = []
+        now = self.ctx.now()
+        async with self.ctx.sessions.begin() as s:
+            conv = await s.get(Conversation, conversation_id)
+            assert conv is not None
+            state = conv.state
+            if state in (rules.BOT, rules.OFFLINE):
+                for reply in replies:
+                    fields = _reply_fields(rules.public_reply(reply))
+                    if fields is not None:
+                        added = await store.add_message(
+                            s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
+                        )
+                        stored.append(store.message_json(added))
+            if verdict.hands_off:
+                conv.rasa_paused = True  # the bot's hand-off action paused it
+            await store.updated(s, update(Message).where(Message.id == message.id).values(rasa_status="done"))
+        await self.ctx.announce.typing(conversation_id, "bot", None, False)
+        await self.ctx.announce.messages(conversation_id, channel, state, stored)
+        if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):
+            await self._hand_off(conversation_id, verdict.handoff_reason, verdict.summary, True)
+
+    async def _hand_off(self, conversation_id: str, reason: str, summary: dict[str, Any] | None, paused: bool) -> None:
+        assert self.hand_off is not None, "the worker is linked to ownership at start-up"
+        await self.hand_off(conversation_id, reason, summary, paused)
+
+    async def _reopen(self, conversation_id: str) -> None:
+        assert self.reopen is not None, "the worker is linked to ownership at start-up"
+        await self.reopen(conversation_id)
+
+    async def _tell_bot_unavailable(self, conversation_id: str) -> None:
+        now = self.ctx.now()
+        async with self.ctx.sessions.begin() as s:
+            last = await store.last_message(s, conversation_id)
+            if last is not None and last.role == "system" and last.text == texts.BOT_UNAVAILABLE:
+                return
+            channel = str(await s.scalar(select(Conversation.channel).where(Conversation.id == conversation_id)))
+            await events.record(s, conversation_id, EventKind.BOT_UNAVAILABLE, now, channel=channel)
+            message = await store.add_message(
+                s,
+                conversation_id,
+                "system",
+                texts.BOT_UNAVAILABLE,
+                now,
+                buttons=[dict(texts.REQUEST_ADVISOR_BUTTON)],
+                custom={"notice": "bot_unavailable"},
+            )
+            stored = store.message_json(message)
+        await self.ctx.announce.messages(conversation_id, channel, rules.BOT, [stored])
+
+
+def _reply_fields(reply: dict[str, Any]) -> dict[str, Any] | None:
+    """A Rasa bot message as stored fields, or None if it holds nothing to show or keep."""
+    text = reply.get("text") if isinstance(reply.get("text"), str) else None
+    buttons = [
+        {"title": str(b.get("title", ""))[:200], "payload": str(b.get("payload", ""))[:500]}
+        for b in reply.get("buttons") or []
+        if isinstance(b, dict) and b.get("title")
+    ]
+    image = reply.get("image")
+    if not (isinstance(image, str) and image.startswith(("https://", "http://"))):
+        image = None
+    custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else None
+    if text is None and not buttons and image is None and not custom:
+        return None
+    return {"text": text, "buttons": buttons, "image": image, "custom": custom}

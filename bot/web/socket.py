@@ -1,0 +1,91 @@
+"""What the widget's and the console's WebSockets share: JSON frames sent one at a time,
+errors in one shape, and a pump that turns live events into frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from bot.conversation.pubsub import Event, Subscription
+
+log = logging.getLogger(__name__)
+
+
+class OpenSockets:
+    """The gateway's open WebSockets and the tasks serving them.
+
+    At shutdown each socket is closed and its task is given time to finish what it was
+    doing (a message half stored, a state change), so the database is closed only after
+    every handler let go of it."""
+
+    def __init__(self) -> None:
+        self._open: dict[web.WebSocketResponse, asyncio.Task[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    @contextlib.asynccontextmanager
+    async def serving(self, ws: web.WebSocketResponse) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._open[ws] = task
+        try:
+            yield
+        finally:
+            self._open.pop(ws, None)
+
+    async def close_all(self, timeout: float = 5.0) -> None:
+        open_now = dict(self._open)
+        for ws in open_now:
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        tasks = [t for t in open_now.values() if not t.done() and t is not asyncio.current_task()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+
+def decode_frame(raw: object) -> dict[str, Any] | None:
+    """A client frame: a JSON object, or None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class JsonSocket:
+    """A server-side WebSocket that sends JSON frames, never two at once."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        async with self._send_lock:
+            await self.ws.send_str(json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, code: str, message: str, client_id: str | None = None, **extra: Any) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if client_id is not None:
+            frame["client_id"] = client_id
+        frame.update(extra)
+        await self.send(frame)
+
+    async def pump(self, subscription: Subscription, on_event: Callable[[Event], Awaitable[None]]) -> None:
+        """Handle live events until the socket goes away; one failed event is logged, not fatal."""
+        async for event in subscription:
+            try:
+                await on_event(event)
+            except (ConnectionResetError, RuntimeError):
+                return
+            except Exception:
+                log.exception("live event %s failed", event.get("type"))
