@@ -63,6 +63,34 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
+    # --- Slack (bot/channels/slack); the channel is off while the token is unset ---
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    # --- Microsoft Teams (bot/channels/teams); off while the app id is unset ---
+    teams_app_id: str = ""
+    teams_app_password: str = ""
+    teams_tenant_id: str = ""
+    teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_token_url: str = ""
+    teams_allowed_service_urls: tuple[str, ...] = ("https://smba.trafficmanager.net/",)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id)
+
+    @property
+    def teams_token_endpoint(self) -> str:
+        """Where the bot gets its OAuth token: the tenant's own (single-tenant bots, the norm
+        now) or Bot Framework's multi-tenant one."""
+        if self.teams_token_url:
+            return self.teams_token_url
+        tenant = self.teams_tenant_id or "botframework.com"
+        return f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 
     @property
     def rasa_url(self) -> str:
@@ -111,12 +139,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+        slack_api_url=_with_slash(env.get("SLACK_API_URL") or "https://slack.com/api/"),
+        teams_app_id=env.get("TEAMS_APP_ID", "").strip(),
+        teams_app_password=env.get("TEAMS_APP_PASSWORD", "").strip(),
+        teams_tenant_id=env.get("TEAMS_TENANT_ID", "").strip(),
+        teams_openid_metadata_url=env.get("TEAMS_OPENID_METADATA_URL")
+        or "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        teams_token_url=env.get("TEAMS_TOKEN_URL", "").strip(),
+        teams_allowed_service_urls=_list(env, "TEAMS_ALLOWED_SERVICE_URLS") or ("https://smba.trafficmanager.net/",),
     )
 
 
 def _stored_token(var_dir: Path) -> str:
     """A random Rasa API token kept in var/ when none is configured (never in the repo)."""
     return _stored_secret(var_dir, "rasa_token")
+
+
+def _with_slash(url: str) -> str:
+    return url.strip().rstrip("/") + "/"
 
 
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
