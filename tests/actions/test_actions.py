@@ -11,9 +11,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.directory.models import Organisation, TopicTarget
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.referral import ActionContactDetails, ActionMoreOptions, ActionReferral
+from directory.models import Organisation, TopicTarget
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOMAIN: dict[str, Any] = {}

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from actions.directory import compose
-from actions.directory.views import ContactView, OrganisationView, SchemeView
+from directory import compose
+from directory.views import ContactView, OrganisationView, SchemeView
 
 ALMI = OrganisationView(
     "almi", "Almi Företagspartner Mälardalen", "Almi lånar ut pengar till företag.",

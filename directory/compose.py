@@ -10,7 +10,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from actions.directory.views import ContactView, OrganisationView, SchemeView
+from directory.views import ContactView, OrganisationView, SchemeView
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
           "september", "oktober", "november", "december")

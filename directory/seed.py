@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import yaml
 from sqlalchemy.orm import Session
 
-from actions.directory.models import Contact, Organisation, Scheme, Topic, TopicTarget
 from core.db import Base
+from directory.models import Contact, Organisation, Scheme, Topic, TopicTarget
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "directory"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "directory"
 
 Row = TypeVar("Row", bound=Base)
 
