@@ -182,15 +182,15 @@ def more_options(targets: Sequence[tuple[OrganisationView, str]]) -> str:
 
 
 def ended_scheme(scheme: SchemeView, runner: OrganisationView) -> str:
-    """'X har upphört (gällde ... och handlades av Y). <what applies now>'"""
+    """'Y hade hand om X, men stödet har upphört (gällde ...). <what applies now>'"""
     if scheme.start_date and scheme.end_date:
-        period = f"gällde {swedish_date(scheme.start_date)}–{swedish_date(scheme.end_date)}"
+        ended = (f"men stödet har upphört (gällde {swedish_date(scheme.start_date)}–"
+                 f"{swedish_date(scheme.end_date)})")
     elif scheme.end_date:
-        period = f"upphörde {swedish_date(scheme.end_date)}"
+        ended = f"men stödet upphörde den {swedish_date(scheme.end_date)}"
     else:
-        period = "gäller inte längre"
-    first = (f"{_capitalised(named(runner))} hade hand om {_lower_first(scheme.name)}, "
-             f"men stödet har upphört ({period}).")
+        ended = "men stödet har upphört"
+    first = f"{_capitalised(named(runner))} hade hand om {_lower_first(scheme.name)}, {ended}."
     return " ".join(s for s in (first, our_voice(scheme.now_applies)) if s)
 
 

@@ -113,9 +113,9 @@ def test_a_directory_edit_changes_the_next_answer_without_retraining(
 
 def test_contact_details_for_the_organisation_just_named():
     _events, messages = run(ActionContactDetails(), tracker(
-        "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["skatteverket"]}))
-    assert messages[0]["text"].startswith("Så här når du Skatteverket:")
-    assert "0771-567 567" in messages[0]["text"]
+        "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["bolagsverket"]}))
+    assert messages[0]["text"].startswith("Så här når du Bolagsverket:")
+    assert "0771-670 670" in messages[0]["text"]
 
 
 def test_contact_details_without_anyone_named_asks_which():
