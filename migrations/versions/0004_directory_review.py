@@ -1,7 +1,7 @@
 """directory review: the source page of each entry, what an admin must check, published phone
 
 Revision ID: 0004_directory_review
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-04
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0004_directory_review'
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

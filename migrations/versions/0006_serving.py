@@ -1,7 +1,7 @@
 """serving: which Rasa server answers (written by the supervisor, read by every gateway)
 
 Revision ID: 0006_serving
-Revises: 0003
+Revises: 0004_directory_review
 Create Date: 2026-12-04
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0006_serving'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0004_directory_review'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

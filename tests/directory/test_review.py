@@ -18,11 +18,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.directory import compose
-from actions.directory.seed import DEFAULT_DIRECTORY, load_seed, seed_directory
-from actions.directory.views import ContactView, OrganisationView, SchemeView
 from actions.referral import ActionReferral
 from core.db import make_engine, make_sessionmaker, transaction
+from directory import compose
+from directory.seed import DEFAULT_DIRECTORY, load_seed, seed_directory
+from directory.views import ContactView, OrganisationView, SchemeView
 from scripts.db import upgrade
 
 SEED = load_seed()
