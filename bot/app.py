@@ -7,8 +7,6 @@ client); each registered channel adds its routes, and a push channel its deliver
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -17,11 +15,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.admin.routes import setup_admin
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
 from bot.console.routes import setup_console
 from bot.conversation.context import CoreConfig
-from bot.conversation.core import ConversationCore, build_core
+from bot.conversation.core import build_core
+from bot.conversation.duty import Duty
 from bot.conversation.models import utcnow
 from bot.conversation.pubsub import Hub, make_hub
 from bot.conversation.rasa_client import RasaClient
@@ -90,6 +90,7 @@ def create_app(
     app.on_shutdown.append(close_websockets)
     setup_pages(app)
     setup_console(app)
+    setup_admin(app)
     return app
 
 
@@ -141,23 +142,18 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
     """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(app[core_key], interval))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        core = app[core_key]
 
-    return context
-
-
-async def _sweep_forever(core: ConversationCore, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
+        async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
             await core.rasa.kick_forgotten()
-        except Exception:
-            log.exception("sweep failed")
+
+        duty = Duty("sweeper", interval, sweep)
+        duty.start()
+        yield
+        await duty.stop()
+
+    return context
 
 
 async def close_websockets(app: web.Application) -> None:

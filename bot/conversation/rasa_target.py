@@ -7,12 +7,12 @@ gateway reads it every second and moves new turns to the new server. Until the r
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation.duty import Duty
 from bot.conversation.rasa_client import RasaClient
 from core import serving
 
@@ -27,7 +27,7 @@ class RasaTarget:
         self.rasa = rasa
         self.interval = interval
         self.generation: int | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._duty = Duty("rasa-target", interval, self.refresh)
 
     async def refresh(self) -> None:
         """Read the serving row once and follow it."""
@@ -43,20 +43,7 @@ class RasaTarget:
     async def start(self) -> None:
         with contextlib.suppress(Exception):
             await self.refresh()
-        self._task = asyncio.create_task(self._follow(), name="rasa-target")
+        self._duty.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.refresh()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not read which Rasa server is active")
+        await self._duty.stop()

@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.accounts import create_advisor
+from bot.accounts.manage import create_advisor
 from bot.app import create_app
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
