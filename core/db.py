@@ -109,6 +109,15 @@ def make_async_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def make_async_reader(url: str) -> AsyncEngine:
+    """An engine that only reads another program's database (Rasa's tracker store): no
+    write lock is ever taken, so the owner's writes never wait for us."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed)
+    return create_async_engine(parsed, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
+
+
 def _postgres_engine(parsed: URL) -> AsyncEngine:
     # libpq's `options=-csearch_path=...` (used by the tests' private schemas) means
     # nothing to asyncpg; it takes server settings as a connect argument instead.

@@ -241,12 +241,13 @@ class RasaWorker:
             await self._reopen(conversation_id)
             state = rules.BOT
 
-        metadata: dict[str, Any] = {"channel": channel}
+        # A program's own metadata (REST) first: the gateway's keys cannot be overridden.
+        # The sequence number lets the NLU log match Rasa's record of the turn to ours.
+        extra = (message.custom or {}).get("metadata")
+        metadata: dict[str, Any] = dict(extra) if isinstance(extra, dict) else {}
+        metadata.update(channel=channel, message_seq=message.seq)
         if page:
             metadata["page"] = page
-        extra = (message.custom or {}).get("metadata")
-        if isinstance(extra, dict):
-            metadata.update(extra)
         rasa_text = message.payload or message.text or ""
 
         if state in rules.HUMAN_STATES:

@@ -170,6 +170,7 @@ async def make_gateway(
             templates_dir=ui_dirs[1],
             sweep_interval=3600,  # tests sweep explicitly
             outbox_poll_interval=0.05,
+            nlu_log_interval=3600,  # tests copy explicitly
             channels=(*CHANNELS, *extra_channels),
         )
         client = TestClient(TestServer(app))
