@@ -322,9 +322,7 @@ class FakeBotFramework:
         token: str | None = None,
     ) -> tuple[int, Any]:
         """Send an activity to the gateway as the Bot Connector does."""
-        if activity.get("type") == "message" and activity.get("text"):
-            who = str((activity.get("from") or {}).get("name") or "?")
-            self.transcript(activity["conversation"]["id"]).lines.append((who, str(activity["text"])))
+        self._record_incoming(activity)
         headers = {"Authorization": f"Bearer {token if token is not None else self.sign()}"}
         async with http.post(f"{gateway_url}/webhooks/teams/messages", json=activity, headers=headers) as response:
             body = await response.text()
@@ -332,6 +330,29 @@ class FakeBotFramework:
                 return response.status, json.loads(body) if body else None
             except ValueError:
                 return response.status, body
+
+    def post_activity_sync(self, gateway_url: str, activity: dict[str, Any]) -> int:
+        """The same from synchronous code (the browser tests); returns the status."""
+        import urllib.error
+        import urllib.request
+
+        self._record_incoming(activity)
+        request = urllib.request.Request(
+            f"{gateway_url}/webhooks/teams/messages",
+            data=json.dumps(activity).encode(),
+            headers={"Authorization": f"Bearer {self.sign()}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    def _record_incoming(self, activity: dict[str, Any]) -> None:
+        if activity.get("type") == "message" and activity.get("text"):
+            who = str((activity.get("from") or {}).get("name") or "?")
+            self.transcript(activity["conversation"]["id"]).lines.append((who, str(activity["text"])))
 
     def posts_to(self, conversation_id: str) -> list[Post]:
         return [p for p in self.posts if p.conversation_id == conversation_id]
