@@ -1,5 +1,5 @@
-"""Fixtures for the Teams channel: the fake Bot Framework (tests/channels/teams/
-fake_botframework.py) on a local port, and gateways configured to talk to it, built from
+"""Fixtures for the Teams channel: the fake Bot Framework (bench/fake_botframework.py,
+shared with `bench.teams`) on a local port, and gateways configured to talk to it, built from
 the gateway's own fixtures (tests/gateway/conftest.py)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bench.fake_botframework import FakeBotFramework
 from bot.conversation.models import Conversation, Message
-from tests.channels.teams.fake_botframework import FakeBotFramework
 from tests.gateway.conftest import (
     Console,
     advisor,

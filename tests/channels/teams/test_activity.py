@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.fake_botframework import BOT_ID, FakeBotFramework
 from bot.channels.teams.activity import (
     Address,
     BadActivity,
@@ -15,7 +16,6 @@ from bot.channels.teams.activity import (
     parse,
 )
 from bot.channels.teams.service_urls import is_allowed
-from tests.channels.teams.fake_botframework import BOT_ID, FakeBotFramework
 
 ALLOWED = ("https://smba.trafficmanager.net/",)
 

@@ -17,8 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 
+from bench.fake_botframework import FakeBotFramework, new_rsa_key
 from tests.channels.teams.conftest import gateway_url, stored
-from tests.channels.teams.fake_botframework import FakeBotFramework, new_rsa_key
 from tests.gateway.conftest import core_of
 
 

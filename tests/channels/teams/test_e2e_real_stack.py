@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bench.fake_botframework import FakeBotFramework, Post
 from bot.accounts import create_advisor
 from bot.conversation.models import Conversation
 from core.db import make_engine, make_sessionmaker
 from core.settings import PROJECT_ROOT, Settings
 from scripts.stack import free_port, wait_http
 from tests.browser_support import ARTIFACTS, LiveServer, console_login, screenshot
-from tests.channels.teams.fake_botframework import FakeBotFramework, Post
 from tests.e2e.stack_fixture import rasa_stack
 from tests.gateway.conftest import AdvisorAccount
 

@@ -9,9 +9,9 @@ import asyncio
 import aiohttp
 import pytest
 
+from bench.fake_botframework import FakeBotFramework, new_rsa_key, public_jwk
 from bot.channels.teams.auth import ConnectorKeys, KeysUnavailable, Unauthorized, authenticate, signing_keys
 from bot.channels.teams.oauth import SCOPE, BotToken, TokenUnavailable
-from tests.channels.teams.fake_botframework import FakeBotFramework, new_rsa_key, public_jwk
 
 
 class Clock:

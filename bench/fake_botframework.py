@@ -1,4 +1,5 @@
-"""A local Bot Framework that speaks the real protocols and checks what it receives.
+"""A local Bot Framework that speaks the real protocols and checks what it receives
+(used by the Teams channel's tests, tests/channels/teams/, and by `bench.teams`).
 
 One aiohttp application plays every Microsoft side the Teams channel talks to:
 
@@ -25,6 +26,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,7 @@ class Post:
     reply_to: str | None
     activity: dict[str, Any]
     id: str
+    at: float = field(default_factory=time.perf_counter)  # when the Connector took it
 
     @property
     def text(self) -> str:
@@ -107,6 +110,7 @@ class FakeBotFramework:
         self.queued_statuses: list[tuple[int, dict[str, str]]] = []  # answers to give first
         self.hang_after_taking: set[int] = set()  # indexes of posts to take, then drop the line
         self.transcripts: dict[str, Transcript] = {}
+        self.listeners: list[Callable[[Post], None]] = []  # told of every accepted post
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ the server
@@ -202,6 +206,8 @@ class FakeBotFramework:
             return web.json_response({"error": {"code": "BadArgument", "message": problem}}, status=400)
         post = Post(conversation_id, request.match_info.get("reply_to"), activity, f"bot-{next(self._ids)}")
         self.posts.append(post)
+        for listener in self.listeners:
+            listener(post)
         self.transcript(conversation_id).lines.append((BOT_NAME, _shown_text(activity)))
         if len(self.posts) - 1 in self.hang_after_taking:
             # Taken, but the answer never reaches the bot.
