@@ -99,6 +99,7 @@ class FakeBotFramework:
         self.published: list[tuple[rsa.RSAPrivateKey, str, list[str]]] = [(self.key, self.kid, self.endorsements)]
         self.base_url = ""  # set by the test once the server listens
         self.metadata_fetches = 0
+        self.metadata_down = False  # the OpenID metadata answers 503
         self.jwks_fetches = 0
         self.token_requests: list[dict[str, str]] = []
         self.token_refusals = 0
@@ -150,6 +151,8 @@ class FakeBotFramework:
 
     async def metadata(self, request: web.Request) -> web.Response:
         self.metadata_fetches += 1
+        if self.metadata_down:
+            return web.json_response({"error": "unavailable"}, status=503)
         return web.json_response(
             {
                 "issuer": ISSUER,

@@ -29,6 +29,8 @@ MAX_EXTERNAL_ID = 255
 # The value a button of ours carries back (a messageBack's `value`), and the Adaptive
 # Card form's submit action.
 PAYLOAD_KEY = "payload"
+# A client id that is a hash of an over-long activity id, not the activity id itself.
+HASHED_ID_PREFIX = "sha256-"
 ACTION_KEY = "action"
 TICKET_ACTION = "ticket"
 

@@ -101,17 +101,21 @@ class ConnectorKeys:
 
     async def get(self, kid: str) -> SigningKey:
         """The key with this id; Unauthorized if Bot Framework does not list it."""
-        now = self.clock()
-        if self._fetched_at is None or now - self._fetched_at > self.max_age:
+        stale = self._fetched_at is None or self.clock() - self._fetched_at > self.max_age
+        if not self._keys or (stale and self._may_try()):
             await self._refresh(self._generation, stale_ok=True)
         key = self._keys.get(kid)
-        if key is None and (self._tried_at is None or self.clock() - self._tried_at >= self.refetch_interval):
+        if key is None and self._may_try():
             # Perhaps Bot Framework rotated its keys since we fetched them: look once more.
             await self._refresh(self._generation, stale_ok=True)
             key = self._keys.get(kid)
         if key is None:
             raise Unauthorized("the token is signed with a key Bot Framework does not list")
         return key
+
+    def _may_try(self) -> bool:
+        """At most one fetch a minute beyond the first (while Microsoft is down, too)."""
+        return self._tried_at is None or self.clock() - self._tried_at >= self.refetch_interval
 
     async def _refresh(self, seen_generation: int, *, stale_ok: bool) -> None:
         async with self._lock:

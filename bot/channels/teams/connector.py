@@ -14,6 +14,9 @@ What the outbox is told:
 | 429, 5xx, connection refused, no token | RetryLater (with Retry-After when given) |
 | 401 | RetryLater, with a fresh token next time |
 | 403, 404 (bot removed, conversation gone), 400, 413 (refused as malformed or too large) | Undeliverable |
+
+A bot reply whose `replyToId` the Connector does not know (404) is posted once more into
+the conversation itself (`…/activities`) before it is given up.
 | anything else, a timeout or a connection cut mid-call | uncertain (the call may have been taken) |
 
 The Connector cannot look a posted activity up (there is no "get activity" operation and
@@ -27,11 +30,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import quote
 
 import aiohttp
 
-from bot.channels.teams.activity import Address
+from bot.channels.teams.activity import HASHED_ID_PREFIX, Address
 from bot.channels.teams.oauth import BotToken, TokenUnavailable
 from bot.channels.teams.render import render
 from bot.channels.teams.service_urls import is_allowed
@@ -83,22 +87,14 @@ class TeamsDeliverer:
             token = await self.token.get()
         except TokenUnavailable as exc:
             raise RetryLater(f"no bot token: {exc}", exc.after) from exc
-        url = activities_url(address, message.reply_to_client_id)
-        body = render(message, address, self.max_chars)
-        try:
-            async with self.http.post(
-                url,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                retry_after = _seconds(response.headers.get("Retry-After"))
-                raw = await response.read()
-        except aiohttp.ClientConnectorError as exc:
-            # The connection was never made: the Connector certainly has nothing.
-            raise RetryLater(f"Bot Connector unreachable: {exc}") from exc
+        reply_to = message.reply_to_client_id
+        if reply_to and reply_to.startswith(HASHED_ID_PREFIX):
+            reply_to = None  # not a Teams activity id
+        status, retry_after, raw = await self._post(address, replace(message, reply_to_client_id=reply_to), token)
+        if reply_to and status == 404:
+            # The activity answered is unknown to the Connector (so nothing was posted):
+            # post into the conversation instead of losing the reply.
+            status, retry_after, raw = await self._post(address, replace(message, reply_to_client_id=None), token)
         if 200 <= status < 300:
             return _activity_id(raw)
         if status == 401:
@@ -109,6 +105,20 @@ class TeamsDeliverer:
         if status in REFUSED_FOR_GOOD:
             raise Undeliverable(f"Bot Connector answered HTTP {status}: {raw[:300]!r}")
         raise ConnectorError(f"Bot Connector answered HTTP {status}")
+
+    async def _post(self, address: Address, message: Outgoing, token: str) -> tuple[int, float | None, bytes]:
+        try:
+            async with self.http.post(
+                activities_url(address, message.reply_to_client_id),
+                json=render(message, address, self.max_chars),
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+                allow_redirects=False,
+            ) as response:
+                return response.status, _seconds(response.headers.get("Retry-After")), await response.read()
+        except aiohttp.ClientConnectorError as exc:
+            # The connection was never made: the Connector certainly has nothing.
+            raise RetryLater(f"Bot Connector unreachable: {exc}") from exc
 
     async def find_delivered(self, recipient: Recipient, message: Outgoing) -> str | None:
         """The Connector offers no way to find an activity we may have posted."""

@@ -22,6 +22,7 @@ from aiohttp import web
 from bot import texts as core_texts
 from bot.channels.teams import auth, texts
 from bot.channels.teams.activity import (
+    HASHED_ID_PREFIX,
     MESSAGE,
     TEAMS_CHANNEL_ID,
     Activity,
@@ -131,12 +132,13 @@ def ticket_form(value: dict[str, Any], max_chars: int) -> TicketForm:
 
 
 def _client_id(activity_id: str | None, limit: int) -> str | None:
-    """The activity id is the message's client id (a redelivery is stored once)."""
+    """The activity id is the message's client id (a redelivery is stored once); one too
+    long for the column is hashed, marked so that it is never used as a replyToId."""
     if activity_id is None:
         return None
     if len(activity_id) <= limit:
         return activity_id
-    return hashlib.sha256(activity_id.encode()).hexdigest()[:limit]
+    return (HASHED_ID_PREFIX + hashlib.sha256(activity_id.encode()).hexdigest())[:limit]
 
 
 def _unauthorized(request: web.Request, exc: Exception) -> web.Response:

@@ -4,6 +4,7 @@ the bot's token is never sent to a serviceUrl outside the allow-list."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -19,7 +20,6 @@ from cryptography.hazmat.primitives import serialization
 
 from bench.fake_botframework import FakeBotFramework, new_rsa_key
 from tests.channels.teams.conftest import gateway_url, stored
-from tests.gateway.conftest import core_of
 
 
 def b64(data: bytes) -> str:
@@ -173,7 +173,7 @@ async def test_a_forged_service_url_outside_the_allow_list_never_receives_the_to
                       bf.service_url.replace("http://", "http://user@")):
         await refused(teams, bf, http, "Bearer " + bf.sign(service_url=lookalike),
                       bf.message("hej", service_url=lookalike))
-    await core_of(teams).outbox.stop()  # let any delivery that could have started finish
+    await asyncio.sleep(0.3)  # several outbox polls: any delivery would have been tried by now
     assert seen == []
     assert bf.token_requests == []
     assert bf.posts == []

@@ -282,7 +282,7 @@ async def test_a_refused_token_is_replaced_and_the_message_still_arrives(
 async def test_a_conversation_the_bot_was_removed_from_is_given_up_and_later_messages_still_go(
     teams: TestClient, bf: FakeBotFramework, http: aiohttp.ClientSession
 ) -> None:
-    bf.queued_statuses = [(404, {})]
+    bf.queued_statuses = [(404, {}), (404, {})]  # the reply, and the same without replyToId
     await say(bf, http, teams, "hej")
     await eventually(lambda: bf.queued_statuses == [])
     await say(bf, http, teams, LOAN)
@@ -291,6 +291,17 @@ async def test_a_conversation_the_bot_was_removed_from_is_given_up_and_later_mes
     async with core_of(teams).ctx.sessions() as s:
         statuses = sorted(r.status for r in await s.scalars(select(DeliveryReceipt)))
     assert statuses == ["failed", "sent"]
+
+
+async def test_a_reply_to_an_activity_the_connector_does_not_know_goes_into_the_conversation(
+    teams: TestClient, bf: FakeBotFramework, http: aiohttp.ClientSession
+) -> None:
+    bf.queued_statuses = [(404, {})]
+    await say(bf, http, teams, "hej")
+    await wait_posts(bf, 1)
+    assert bf.posts[0].reply_to is None
+    assert "replyToId" not in bf.posts[0].activity
+    assert bf.posts[0].text == "Hej! Vad kan jag hjälpa till med?"
 
 
 async def test_a_call_cut_off_after_teams_took_it_is_not_lost(

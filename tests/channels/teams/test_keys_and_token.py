@@ -91,13 +91,21 @@ async def test_concurrent_requests_share_one_fetch(bf: FakeBotFramework, http: a
     assert (bf.metadata_fetches, bf.jwks_fetches) == (1, 1)
 
 
-async def test_cached_keys_are_kept_when_a_refresh_fails(bf: FakeBotFramework, http: aiohttp.ClientSession) -> None:
+async def test_cached_keys_are_kept_when_a_refresh_fails_and_retried_once_a_minute(
+    bf: FakeBotFramework, http: aiohttp.ClientSession
+) -> None:
     clock = Clock()
     keys = keys_for(bf, http, clock)
     await authenticate("Bearer " + bf.sign(), keys, bf.app_id)
-    keys.metadata_url = f"{bf.base_url}/gone"
+    bf.metadata_down = True
     clock.now += 3601
-    await authenticate("Bearer " + bf.sign(), keys, bf.app_id)  # still verified with the cached key
+    for _ in range(5):
+        await authenticate("Bearer " + bf.sign(), keys, bf.app_id)  # still verified with the cached key
+    assert bf.metadata_fetches == 2  # one failed attempt, not one per request
+    clock.now += 61
+    bf.metadata_down = False
+    await authenticate("Bearer " + bf.sign(), keys, bf.app_id)
+    assert (bf.metadata_fetches, bf.jwks_fetches) == (3, 2)
 
 
 async def test_without_keys_nothing_can_be_verified(bf: FakeBotFramework, http: aiohttp.ClientSession) -> None:
