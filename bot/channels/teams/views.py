@@ -67,18 +67,21 @@ async def teams_messages(request: web.Request) -> web.Response:
     except auth.Unauthorized as exc:
         return _unauthorized(request, exc)
 
-    if activity.channel_id != TEAMS_CHANNEL_ID:
-        log.info("teams: ignored an activity from channel %r", activity.channel_id)
-    elif activity.type == MESSAGE:
-        await _take_message(request, activity)
-    elif bot_was_added(activity):
-        await request.app[core_key].intake.open(
-            CHANNEL_NAME,
-            external_id=external_id(activity),
-            display_name=activity.sender.name if activity.sender else None,
-            address=address(activity).json(),
-            greeting=True,
-        )
+    try:
+        if activity.channel_id != TEAMS_CHANNEL_ID:
+            log.info("teams: ignored an activity from channel %r", activity.channel_id)
+        elif activity.type == MESSAGE:
+            await _take_message(request, activity)
+        elif bot_was_added(activity):
+            await request.app[core_key].intake.open(
+                CHANNEL_NAME,
+                external_id=external_id(activity),
+                display_name=activity.sender.name if activity.sender else None,
+                address=address(activity).json(),
+                greeting=True,
+            )
+    except BadActivity:  # e.g. no recipient to address the replies from
+        return json_error(400, "bad_request", core_texts.BAD_REQUEST)
     return web.Response(status=200)
 
 

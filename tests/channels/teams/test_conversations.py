@@ -119,6 +119,16 @@ async def test_an_activity_delivered_twice_is_stored_and_answered_once(
     assert fake_rasa.conversation(conv.id).messages == ["hej"]
 
 
+async def test_an_activity_without_a_recipient_is_refused_and_not_stored(
+    teams: TestClient, bf: FakeBotFramework, http: aiohttp.ClientSession
+) -> None:
+    activity = bf.message("hej")
+    del activity["recipient"]
+    status, body = await bf.post_activity(http, gateway_url(teams), activity)
+    assert status == 400 and body["error"]["code"] == "bad_request"
+    assert await stored(teams) == (0, 0)
+
+
 async def test_a_message_over_the_limit_is_refused_and_not_stored(
     teams: TestClient, bf: FakeBotFramework, http: aiohttp.ClientSession
 ) -> None:
