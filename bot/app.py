@@ -48,7 +48,7 @@ from bot.web.keys import (
 from bot.web.pages import setup_pages
 from bot.web.security import add_security_headers, errors_middleware
 from bot.web.socket import OpenSockets
-from core.db import make_async_engine, make_async_reader, make_async_sessionmaker
+from core.db import AsyncDatabase, make_async_reader
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,10 @@ def create_app(
 
 
 async def db_context(app: web.Application) -> AsyncIterator[None]:
-    engine = make_async_engine(app[settings_key].database_url)
-    app[db_key] = make_async_sessionmaker(engine)
+    database = AsyncDatabase(app[settings_key].database_url)
+    app[db_key] = database.sessions
     yield
-    await engine.dispose()
+    await database.dispose()
 
 
 async def hub_context(app: web.Application) -> AsyncIterator[None]:

@@ -464,6 +464,16 @@ async def eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> Non
         await asyncio.sleep(0.01)
 
 
+async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float = TIMEOUT) -> None:
+    """Wait until the awaitable `check()` holds (a state that is stored just after an event)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
 async def queued_conversation(widget: Widget) -> str:
     """Connect a widget and ask for a human (the fake bot hands off); returns its id."""
     from tests.gateway.fake_rasa import HUMAN_PLEASE

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.fake_botframework import FakeBotFramework, Post
-from bot.accounts import create_advisor
+from bot.accounts.manage import create_advisor
 from bot.conversation.models import Conversation
 from core.db import make_engine, make_sessionmaker
 from core.settings import PROJECT_ROOT, Settings
