@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from bench import gateway as gateway_bench
+from bench import teams as teams_bench
 from core.settings import PROJECT_ROOT, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
@@ -132,6 +133,9 @@ async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
             await gateway_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20, escalations=20)
             if gateway else None
         )
+        teams_figures = (
+            await teams_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20) if gateway else None
+        )
     finally:
         stack.stop()
     return {
@@ -141,6 +145,7 @@ async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
                                for r in report.failures()]},
         "latency_rest": {"1_client": one, "10_clients": ten},
         "gateway": gateway_figures,
+        "teams": teams_figures,
         "model_load_seconds": load_seconds,
         "rss_mib": memory,
     }
