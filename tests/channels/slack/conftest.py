@@ -15,24 +15,22 @@ from sqlalchemy import func, select
 from bot.channels.slack.runtime import SlackRuntime, slack_key
 from bot.conversation.models import Conversation, InboundReceipt, Message
 from tests.channels.slack.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackSide
-from tests.gateway.conftest import (  # noqa: F401  (fixtures reused from the gateway's tests)
-    AdvisorAccount,
-    Console,
-    FakeClock,
-    advisor,
-    clock,
-    core_of,
-    db_url,
-    fake_rasa,
-    make_advisor,
-    make_gateway,
-    make_settings,
-    migrated_template,
-    origin_of,
-    rasa_server,
-    sessions,
-    ui_dirs,
-)
+from tests.gateway import conftest as gateway_fixtures
+from tests.gateway.conftest import Console, core_of, origin_of
+
+# The gateway's fixtures, reused as they are (a conftest's module-level fixtures apply to
+# the tests below it).
+advisor = gateway_fixtures.advisor
+clock = gateway_fixtures.clock
+db_url = gateway_fixtures.db_url
+fake_rasa = gateway_fixtures.fake_rasa
+make_advisor = gateway_fixtures.make_advisor
+make_gateway = gateway_fixtures.make_gateway
+make_settings = gateway_fixtures.make_settings
+migrated_template = gateway_fixtures.migrated_template
+rasa_server = gateway_fixtures.rasa_server
+sessions = gateway_fixtures.sessions
+ui_dirs = gateway_fixtures.ui_dirs
 
 
 @pytest.fixture
