@@ -19,6 +19,7 @@ import html
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -103,6 +104,8 @@ class FakeSlack:
         self.rate_limit_posts = 0  # the next N chat.postMessage calls get 429
         self.retry_after = 1
         self.cut_posts = 0  # the next N posts are taken, then the connection is cut
+        self.drop_posts = 0  # the next N posts: the connection is cut before Slack takes them
+        self.refuse_blocks = False  # invalid_blocks for any message with blocks
         self.gone_channels: set[str] = set()  # channel_not_found
         self.delay = 0.0
         self._clock = itertools.count(1)
@@ -208,6 +211,11 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
             )
+        if self.drop_posts > 0:
+            self.drop_posts -= 1
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
         channel = args.get("channel")
         if not isinstance(channel, str) or not channel:
             self.problems.append("chat.postMessage: no channel")
@@ -219,6 +227,8 @@ class FakeSlack:
             self.problems.append("chat.postMessage: no text fallback")
             if not blocks:
                 return self._error("no_text")
+        if self.refuse_blocks and blocks:
+            return self._error("invalid_blocks")
         block_problems = check_blocks(blocks)
         if block_problems:
             self.problems.extend(block_problems)
@@ -375,7 +385,7 @@ class SlackSide:
             "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._events):010d}",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}",  # unique, like Slack's
             "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}],
         }
