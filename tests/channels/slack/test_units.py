@@ -351,3 +351,36 @@ def test_the_question_form_round_trip() -> None:
                                                       "email": "eva@ek.se", "phone": ""})
     assert submitted({"type": "view_submission", "view": {"callback_id": "other"}}) is None
     assert field_errors({"email": "Fel", "form": "x"}, "?") == {"response_action": "errors", "errors": {"email": "Fel"}}
+
+
+# ------------------------------------------------------------------ the app manifest
+
+
+def test_the_app_manifest_matches_the_gateway() -> None:
+    """The manifest an admin installs asks for the events the parser handles, the scopes
+    of every Web API method the channel calls, and the gateway's two request URLs."""
+    import yaml
+
+    from bot.channels.slack import CHANNEL
+    from core.settings import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "deploy" / "slack-app-manifest.yml").read_text())
+    settings_part = manifest["settings"]
+    assert settings_part["event_subscriptions"]["request_url"].endswith("/webhooks/slack/events")
+    assert settings_part["interactivity"]["request_url"].endswith("/webhooks/slack/interactive")
+    assert settings_part["interactivity"]["is_enabled"] is True
+    assert set(settings_part["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "message.channels", "message.groups", "message.mpim"
+    }
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    needed = {
+        "chat.postMessage": {"chat:write"},
+        "chat.postEphemeral": {"chat:write"},
+        "users.info": {"users:read"},
+        "conversations.history": {"im:history"},  # DMs only: threads use replies
+        "conversations.replies": {"channels:history", "groups:history", "mpim:history"},
+        "app_mention": {"app_mentions:read"},
+    }
+    assert set().union(*needed.values()) == scopes  # all needed, none more
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert CHANNEL.label == "Slack"
