@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bench.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackSide
 from bot.channels.slack.runtime import SlackRuntime, slack_key
 from bot.conversation.models import Conversation, InboundReceipt, Message
-from tests.channels.slack.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackSide
 from tests.gateway import conftest as gateway_fixtures
 from tests.gateway.conftest import Console, core_of, origin_of
 

@@ -11,10 +11,10 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_slack import PER, FakeSlack, SlackSide
 from bot.conversation.models import Delivery, DeliveryReceipt, Message
 from scripts.stack import free_port
 from tests.channels.slack.conftest import stored
-from tests.channels.slack.fake_slack import PER, FakeSlack, SlackSide
 from tests.gateway.conftest import FakeClock, core_of, eventually
 
 StartGateway = Callable[..., Awaitable[TestClient]]

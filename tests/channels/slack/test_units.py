@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.fake_slack import BOT_USER, check_blocks
 from bot.channels.slack.api import BlocksRefused, failure
 from bot.channels.slack.inbound import Click, Ignored, IncomingMessage, Place, parse_clicks, parse_event
 from bot.channels.slack.markup import escape, mentions, to_plain, unescape
 from bot.channels.slack.render import BUTTON_TEXT_MAX, SECTION_MAX, render
 from bot.channels.slack.ticket import field_errors, submitted, ticket_view
 from bot.conversation.outbox import Outgoing, RetryLater, Undeliverable
-from tests.channels.slack.fake_slack import BOT_USER, check_blocks
 
 # ------------------------------------------------------------------ markup
 

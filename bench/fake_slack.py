@@ -1,4 +1,5 @@
-"""A fake Slack, both sides, speaking the real protocols (never the network).
+"""A fake Slack, both sides, speaking the real protocols (never the network). The Slack
+channel's tests (tests/channels/slack/) and its benchmark (bench/slack.py) use it.
 
 * `FakeSlack.app()` is the Web API at `/api/<method>`: auth.test, chat.postMessage,
   chat.postEphemeral, users.info, conversations.history, conversations.replies and
@@ -110,7 +111,7 @@ class FakeSlack:
         self.delay = 0.0
         self._clock = itertools.count(1)
         self._base = int(time.time())
-        self.posted_event = asyncio.Event()
+        self._posted = asyncio.Condition()
 
     # ------------------------------------------------------------------ helpers for tests
 
@@ -132,6 +133,17 @@ class FakeSlack:
 
     def bot_texts(self, channel: str | None = None, thread_ts: str | None = None) -> list[str]:
         return [m.shown_text() for m in self.bot_posts(channel, thread_ts)]
+
+    async def wait_posts(self, channel: str, count: int, timeout: float = 30.0) -> SlackMessage:
+        """Wait until the bot has posted `count` messages in `channel`; the last of them."""
+
+        async def arrived() -> SlackMessage:
+            async with self._posted:
+                while len(self.bot_posts(channel)) < count:
+                    await self._posted.wait()
+                return self.bot_posts(channel)[count - 1]
+
+        return await asyncio.wait_for(arrived(), timeout)
 
     def transcript_html(self, title: str) -> str:
         """The fake's conversation log as a page (saved as a test artifact)."""
@@ -249,7 +261,8 @@ class FakeSlack:
             thread_ts=thread_ts if isinstance(thread_ts, str) else None, blocks=list(blocks), metadata=metadata,
         )
         self.messages.append(message)
-        self.posted_event.set()
+        async with self._posted:
+            self._posted.notify_all()
         if self.cut_posts > 0:
             self.cut_posts -= 1
             assert request.transport is not None
