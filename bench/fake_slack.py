@@ -19,6 +19,7 @@ import asyncio
 import html
 import itertools
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -146,23 +147,41 @@ class FakeSlack:
         return await asyncio.wait_for(arrived(), timeout)
 
     def transcript_html(self, title: str) -> str:
-        """The fake's conversation log as a page (saved as a test artifact)."""
+        """The fake's conversation log as a page, roughly as Slack shows it (saved as a
+        test artifact): sections as text, context blocks small and grey, buttons."""
         rows = []
         for m in self.messages:
-            who = "Företagssupporten (bot)" if m.bot_id else PEOPLE.get(m.user or "", {}).get("display_name") or m.user
-            buttons = " ".join(f"<button>{html.escape(b['text']['text'])}</button>" for b in m.buttons())
-            where = f"{m.channel}" + (f" · tråd {m.thread_ts}" if m.thread_ts else "")
+            if m.bot_id:
+                who = "Företagssupporten"
+                parts = []
+                for block in m.blocks or [{"type": "section", "text": {"text": m.text}}]:
+                    if block["type"] == "section":
+                        parts.append(f"<div class='text'>{mrkdwn_html(block['text']['text'])}</div>")
+                    elif block["type"] == "context":
+                        texts = " ".join(mrkdwn_html(e.get("text", "")) for e in block["elements"])
+                        parts.append(f"<div class='context'>{texts}</div>")
+                    elif block["type"] == "actions":
+                        labels = [html.escape(e["text"]["text"]) for e in block["elements"]]
+                        buttons = "".join(f"<button>{label}</button>" for label in labels)
+                        parts.append(f"<div>{buttons}</div>")
+                body = "".join(parts)
+            else:
+                who = PEOPLE.get(m.user or "", {}).get("display_name") or str(m.user)
+                shown = m.text.replace(f"<@{BOT_USER}>", "@Företagssupporten")
+                body = f"<div class='text'>{mrkdwn_html(shown)}</div>"
+            where = "tråd " + m.thread_ts if m.thread_ts else ""
             rows.append(
-                f"<div class='msg {'bot' if m.bot_id else 'person'}'><div class='who'>{html.escape(str(who))}"
-                f" <span>{html.escape(where)}</span></div><div class='text'>{html.escape(m.shown_text())}</div>"
-                f"<div>{buttons}</div></div>"
+                f"<div class='msg {'bot' if m.bot_id else 'person'}'><div class='who'>{html.escape(who)}"
+                f" <span>{html.escape(where)}</span></div>{body}</div>"
             )
         style = (
-            "body{font-family:sans-serif;max-width:760px;margin:2em auto;background:#f8f8f8}"
+            "body{font-family:sans-serif;max-width:760px;margin:2em auto;background:#f8f8f8;color:#1d1c1d}"
             ".msg{background:#fff;border-radius:6px;padding:.6em 1em;margin:.5em 0;box-shadow:0 1px 2px #ccc}"
             ".bot{border-left:4px solid #4a154b}.person{border-left:4px solid #2eb67d}"
             ".who{font-weight:bold}.who span{font-weight:normal;color:#555;font-size:.8em}"
-            ".text{white-space:pre-wrap;margin-top:.3em}button{margin:.3em .3em 0 0}"
+            ".text{white-space:pre-wrap;margin-top:.3em}.context{color:#555;font-size:.85em;margin-top:.3em;"
+            "white-space:pre-wrap}button{margin:.4em .4em 0 0;padding:.3em .8em;border:1px solid #bbb;"
+            "border-radius:4px;background:#fff;font-weight:bold}"
         )
         return (
             f"<!doctype html><html lang='sv'><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -324,6 +343,19 @@ class FakeSlack:
             self.problems.append(f"views.open: title longer than 24 characters: {title!r}")
         self.views.append(view)
         return web.json_response({"ok": True, "view": {"id": f"V{len(self.views):08d}", **view}})
+
+
+EMOJI = {":hourglass_flowing_sand:": "⏳", ":wave:": "👋", ":robot_face:": "🤖", ":white_check_mark:": "✅",
+         ":warning:": "⚠️", ":clock5:": "🕔", ":information_source:": "ℹ️"}
+
+
+def mrkdwn_html(text: str) -> str:
+    """A little of Slack's mrkdwn as HTML: entities, *bold*, the emoji we use."""
+    plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out = re.sub(r"\*([^*\n]+)\*", r"<b>\1</b>", html.escape(plain))
+    for code, emoji in EMOJI.items():
+        out = out.replace(code, emoji)
+    return out
 
 
 def check_blocks(blocks: Any) -> list[str]:
