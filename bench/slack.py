@@ -4,7 +4,8 @@ on a loopback port, a gateway with Slack configured against it, and the Rasa giv
 * Latency from a Slack event (a signed Events API request to the gateway) to the bot's
   reply arriving at Slack's `chat.postMessage`, p50/p95, with 1 and with 10 conversations
   writing at the same time (each waits for its answer before its next message, like a
-  person); beside it, how long the gateway took to acknowledge the event (Slack allows 3 s).
+  person); beside it, how long the gateway took to acknowledge the event (Slack allows
+  3 s), and the same messages sent straight to Rasa's REST channel as the baseline.
 * Delivery after a Slack outage: Slack answers 503 for `outage_seconds` while companies
   keep writing; the replies wait in the outbox. Reported: the time from Slack's recovery
   until every waiting reply was posted, how many, and that none was posted twice.
@@ -35,7 +36,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bench.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackSide
-from bench.gateway import MESSAGES, percentiles
+from bench.gateway import MESSAGES, percentiles, turn_latencies
 
 
 @dataclass
@@ -197,13 +198,20 @@ async def run(
     outage_messages: int = 20,
 ) -> dict[str, Any]:
     """Both benchmarks; returns a JSON-able report."""
-    report: dict[str, Any] = {"event_to_post_ms": {}, "ack_ms": {}}
+    report: dict[str, Any] = {"event_to_post_ms": {}, "ack_ms": {}, "rasa_ms": {}, "ratio_p50": {}}
+    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
     async with slack_gateway(rasa_url, rasa_token) as bench:
         await reply_latencies(bench, 1, 2)  # warm up Rasa's caches and the display-name cache
         for conversations in conversation_counts:
             replies, acks = await reply_latencies(bench, conversations, turns)
-            report["event_to_post_ms"][str(conversations)] = percentiles(replies)
-            report["ack_ms"][str(conversations)] = percentiles(acks)
+            # The same messages straight to Rasa, at the same concurrency: the baseline.
+            raw = percentiles(await turn_latencies(bench.side.http, raw_hook, conversations, turns, "bench-slack-raw"))
+            key = str(conversations)
+            report["event_to_post_ms"][key] = percentiles(replies)
+            report["ack_ms"][key] = percentiles(acks)
+            report["rasa_ms"][key] = raw
+            p50 = report["event_to_post_ms"][key]["p50"]
+            report["ratio_p50"][key] = round(p50 / raw["p50"], 2) if raw["p50"] else None
         report["outage"] = await outage_recovery(bench, outage_seconds, outage_messages)
         report["slack_problems"] = list(bench.fake.problems)
     return report

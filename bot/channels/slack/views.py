@@ -21,7 +21,7 @@ from bot import texts as core_texts
 from bot.channels.slack import records, texts, ticket
 from bot.channels.slack.inbound import Click, Ignored, IncomingMessage, parse_clicks, parse_event
 from bot.channels.slack.records import CHANNEL_NAME, EVENT_SOURCE
-from bot.channels.slack.render import REPLY_ACTION, TICKET_ACTION
+from bot.channels.slack.render import BUTTON_VALUE_MAX, REPLY_ACTION, TICKET_ACTION
 from bot.channels.slack.runtime import SlackRuntime, slack_key
 from bot.rules import validation
 from bot.rules.validation import Invalid
@@ -130,7 +130,7 @@ async def slack_interactive(request: web.Request) -> web.Response:
 async def _clicked(runtime: SlackRuntime, click: Click) -> None:
     """A click is the company typing the button's payload (its title is what they read)."""
     max_chars = runtime.settings.max_message_chars
-    if not click.value or len(click.value) > max(max_chars, 2000):
+    if not click.value or len(click.value) > BUTTON_VALUE_MAX:
         return
     try:
         title = validation.clean_text(click.title, max_chars)

@@ -15,6 +15,7 @@ async def test_the_benchmark_reports_latency_and_recovery_after_an_outage(rasa_s
     assert set(report["event_to_post_ms"]) == {"1", "3"}
     assert report["event_to_post_ms"]["3"]["n"] == 6
     assert 0 < report["ack_ms"]["1"]["p50"] <= report["event_to_post_ms"]["1"]["p50"]
+    assert report["rasa_ms"]["3"]["n"] == 6 and report["ratio_p50"]["3"] > 0
     outage = report["outage"]
     assert outage["replies_waiting_at_recovery"] == 4
     assert outage["replies_delivered"] == 4
