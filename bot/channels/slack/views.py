@@ -10,12 +10,15 @@ display name is fetched after the answer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
 
 from bot import texts as core_texts
 from bot.channels.slack import records, texts, ticket
@@ -153,8 +156,8 @@ async def _open_ticket_form(runtime: SlackRuntime, click: Click) -> None:
     )
     try:
         await runtime.api.open_view(click.trigger_id, view)
-    except Exception as exc:  # the person can click again; nothing is lost
-        log.warning("Slack views.open failed: %r", exc)
+    except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        log.warning("Slack views.open failed (the person can click again): %r", exc)
 
 
 async def _ticket_submitted(runtime: SlackRuntime, payload: dict[str, Any]) -> web.Response:

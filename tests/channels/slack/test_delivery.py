@@ -117,6 +117,24 @@ async def test_a_post_cut_off_after_slack_took_it_is_looked_up_not_posted_again(
     assert await receipts(gateway) == [("sent", fake_slack.bot_posts()[0].ts)]
 
 
+async def test_a_look_up_that_fails_is_asked_again_never_answered_by_posting(
+    slack: SlackSide, fake_slack: FakeSlack, gateway: TestClient, clock: FakeClock
+) -> None:
+    fake_slack.cut_posts = 1
+    await slack.dm("hej")
+    await attempted(gateway)
+    fake_slack.outage = True  # Slack cannot say whether it has the message
+    clock.advance(10)
+    await eventually(lambda: "conversations.history" in fake_slack.calls)
+    await quiet()
+    assert fake_slack.post_attempts == 1
+    fake_slack.outage = False
+    clock.advance(600)
+    await until(lambda: _sent(gateway))
+    await quiet()
+    assert fake_slack.post_attempts == 1 and len(fake_slack.bot_posts()) == 1
+
+
 async def test_a_cut_off_post_in_a_thread_is_looked_up_among_the_threads_replies(
     slack: SlackSide, fake_slack: FakeSlack, gateway: TestClient, clock: FakeClock
 ) -> None:
