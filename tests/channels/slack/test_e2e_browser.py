@@ -256,6 +256,6 @@ def test_slack_referral_handoff_restart_and_back_to_the_bot(
     ARTIFACTS.mkdir(exist_ok=True)
     html = slack.fake.transcript_html("Slack: samtalet som företaget såg det")
     (ARTIFACTS / "slack-transcript.html").write_text(html)
-    view = new_context(viewport={"width": 900, "height": 1400}).new_page()
+    view = new_context(viewport={"width": 900, "height": 600}).new_page()
     view.set_content(html)
     view.screenshot(path=str(ARTIFACTS / "slack-handoff.png"), full_page=True)
