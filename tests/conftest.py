@@ -14,11 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions import runtime
 from core.db import make_engine, make_sessionmaker
 from scripts.db import seed, upgrade
-from tests.e2e.stack_fixture import rasa_stack
-
-# The real stack (session scoped) for every end-to-end test, tests/e2e/ and the channels'
-# alike: defined once here, so one Rasa serves the whole session.
-__all__ = ["rasa_stack"]
 
 
 @pytest.fixture
