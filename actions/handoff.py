@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import runtime
-from actions.directory import compose, queries
-from actions.directory.models import Organisation, Topic
 from actions.handoff_summary import summarise
 from actions.understanding import CONVERSATION_INTENTS, intent_ranking
+from directory import compose, queries
+from directory.models import Organisation, Topic
 
 # Below this confidence the fallback asks the company to rephrase; above it, it also
 # offers its best guess as a hedged referral.

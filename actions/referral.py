@@ -12,21 +12,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import runtime
-from actions.directory import compose, queries
-from actions.directory.ranking import rank_targets
-from actions.directory.views import (
-    IntentScore,
-    OrganisationView,
-    RankedTarget,
-    SchemeView,
-    TopicView,
-)
 from actions.understanding import (
     CONVERSATION_INTENTS,
     Understanding,
     referral_intents,
     situation,
     understand,
+)
+from directory import compose, queries
+from directory.ranking import rank_targets
+from directory.views import (
+    IntentScore,
+    OrganisationView,
+    RankedTarget,
+    SchemeView,
+    TopicView,
 )
 
 FOLLOW_UP_BUTTONS = [

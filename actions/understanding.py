@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from actions.directory.compose import fold, resolve_name
-from actions.directory.views import Audience, IntentScore, SchemeView, Situation
+from directory.compose import fold, resolve_name
+from directory.views import Audience, IntentScore, SchemeView, Situation
 
 MUNICIPALITY_INTENTS = frozenset({"municipality_layoff", "municipality_establishment"})
 # Intents that are about the conversation itself, not a situation to refer.

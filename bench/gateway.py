@@ -163,7 +163,7 @@ async def _receive_until(ws: aiohttp.ClientWebSocketResponse[bool], predicate: A
 @contextlib.asynccontextmanager
 async def bench_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[tuple[str, str, str]]:
     """A throw-away gateway in this process; yields (url, advisor email, password)."""
-    from bot.accounts import create_advisor
+    from bot.accounts.manage import create_advisor
     from bot.app import create_app
     from core.db import make_engine, make_sessionmaker
     from core.settings import load_settings

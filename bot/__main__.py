@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _create_advisor(database_url: str, args: argparse.Namespace) -> int:
-    from bot.accounts import AccountError, create_advisor
+    from bot.accounts.manage import AccountError, create_advisor
     from core.db import make_engine, make_sessionmaker
 
     if args.password_stdin:

@@ -7,22 +7,23 @@ client); each registered channel adds its routes, and a push channel its deliver
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
+from bot.admin.routes import setup_admin
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
 from bot.console.routes import setup_console
 from bot.conversation.context import CoreConfig
-from bot.conversation.core import ConversationCore, build_core
+from bot.conversation.core import build_core
+from bot.conversation.duty import Duty
 from bot.conversation.models import utcnow
+from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub, make_hub
 from bot.conversation.rasa_client import RasaClient
 from bot.rules.hours import parse_hours
@@ -37,6 +38,7 @@ from bot.web.keys import (
     http_key,
     hub_key,
     login_limits_key,
+    nlu_log_key,
     paths_key,
     rasa_key,
     rest_limits_key,
@@ -46,7 +48,7 @@ from bot.web.keys import (
 from bot.web.pages import setup_pages
 from bot.web.security import add_security_headers, errors_middleware
 from bot.web.socket import OpenSockets
-from core.db import make_async_engine, make_async_sessionmaker
+from core.db import AsyncDatabase, make_async_reader
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def create_app(
     templates_dir: Path | None = None,
     sweep_interval: float | None = None,
     outbox_poll_interval: float = 2.0,
+    nlu_log_interval: float = 5.0,
     channels: Sequence[Channel] = CHANNELS,
 ) -> web.Application:
     """Build the gateway. Tests pass a clock, may pass a hub shared between apps, and may
@@ -83,6 +86,7 @@ def create_app(
         channel.setup(app)
     # Started after every channel registered its delivery with the outbox.
     app.cleanup_ctx.append(_core_running)
+    app.cleanup_ctx.append(nlu_log_context(nlu_log_interval))
     if sweep_interval is None:
         sweep_interval = max(1.0, min(10.0, settings.advisor_timeout_seconds / 4))
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
@@ -90,14 +94,15 @@ def create_app(
     app.on_shutdown.append(close_websockets)
     setup_pages(app)
     setup_console(app)
+    setup_admin(app)
     return app
 
 
 async def db_context(app: web.Application) -> AsyncIterator[None]:
-    engine = make_async_engine(app[settings_key].database_url)
-    app[db_key] = make_async_sessionmaker(engine)
+    database = AsyncDatabase(app[settings_key].database_url)
+    app[db_key] = database.sessions
     yield
-    await engine.dispose()
+    await database.dispose()
 
 
 async def hub_context(app: web.Application) -> AsyncIterator[None]:
@@ -137,27 +142,44 @@ async def _core_running(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
+def nlu_log_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Copy what the bot understood of each message from Rasa's tracker store, every few seconds."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(app[core_key], interval))
+        tracker = make_async_reader(app[settings_key].rasa_tracker_url)
+        app[nlu_log_key] = NluLog(app[core_key].ctx, tracker)
+        duty = Duty("nlu-log", interval, _count_only(app[nlu_log_key].sync))
+        duty.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await duty.stop()
+        await tracker.dispose()
 
     return context
 
 
-async def _sweep_forever(core: ConversationCore, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
+def _count_only(sync: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        await sync()
+
+    return run
+
+
+def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        core = app[core_key]
+
+        async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
             await core.rasa.kick_forgotten()
-        except Exception:
-            log.exception("sweep failed")
+
+        duty = Duty("sweeper", interval, sweep)
+        duty.start()
+        yield
+        await duty.stop()
+
+    return context
 
 
 async def close_websockets(app: web.Application) -> None:

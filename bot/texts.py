@@ -17,6 +17,7 @@ RATE_LIMITED = "Du skickar meddelanden för snabbt. Vänta några sekunder och f
 TOO_MANY_LOGINS = "För många misslyckade inloggningar. Vänta en stund och försök igen."
 INVALID_CREDENTIALS = "Fel e-postadress eller lösenord."
 NOT_AUTHENTICATED = "Du måste logga in."
+ADMIN_ONLY = "Den här sidan är bara för administratörer. Be en administratör om behörighet om du behöver den."
 CSRF_FAILED = "Sidan har blivit inaktuell. Ladda om sidan och försök igen."
 FORBIDDEN_ORIGIN = "Förfrågan kommer från en webbplats som inte är tillåten."
 NOT_FOUND = "Chatten finns inte."

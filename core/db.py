@@ -62,7 +62,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
@@ -92,6 +92,8 @@ def async_url(url: str) -> str:
 
 
 def make_async_engine(url: str) -> AsyncEngine:
+    """The engine that writes: for SQLite, one connection whose transactions take the
+    write lock at BEGIN."""
     parsed = make_url(async_url(url))
     if parsed.get_backend_name() == "postgresql":
         return _postgres_engine(parsed)
@@ -107,6 +109,55 @@ def make_async_engine(url: str) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def make_async_reader(url: str, pool_size: int = 1) -> AsyncEngine:
+    """An engine that only reads (our database's readers, Rasa's tracker store): with
+    SQLite its transactions are deferred, so in WAL mode they read a snapshot and never
+    take the write lock; writers never wait for them."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed)
+    if parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        parsed, poolclass=AsyncAdaptedQueuePool, pool_size=pool_size, max_overflow=0, pool_timeout=60
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred)
+    return engine
+
+
+class AsyncDatabase:
+    """The gateway's database: `sessions()` for reading, `sessions.begin()` for a writing
+    transaction.
+
+    On SQLite the two go to different connections: reads to a small pool of readers that
+    never take the write lock, writes to the one writer connection (see make_async_engine).
+    A reader that took the write lock at BEGIN, as before, starved the writers of other
+    processes (the action server, the CLI) under load. On PostgreSQL both use one pool.
+    """
+
+    def __init__(self, url: str, readers: int = 4) -> None:
+        self.writer = make_async_engine(url)
+        self.reader = (
+            make_async_reader(url, readers) if make_url(url).get_backend_name() == "sqlite" else self.writer
+        )
+        self.sessions: async_sessionmaker[AsyncSession] = _SplitSessions(self.reader, self.writer)
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+class _SplitSessions(async_sessionmaker[AsyncSession]):
+    def __init__(self, reader: AsyncEngine, writer: AsyncEngine) -> None:
+        super().__init__(reader, expire_on_commit=False)
+        self._writing = async_sessionmaker(writer, expire_on_commit=False)
+
+    def begin(self) -> Any:
+        return self._writing.begin()
 
 
 def _postgres_engine(parsed: URL) -> AsyncEngine:
@@ -139,6 +190,10 @@ def _sqlite_begin(connection: Any) -> None:
     # Take the write lock at BEGIN: a deferred transaction that reads and then writes can
     # fail with SQLITE_BUSY instead of waiting; IMMEDIATE makes concurrent writers queue.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_async_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import actions.directory.models  # noqa: F401  (registers the directory tables)
 import bot.conversation.models  # noqa: F401  (registers the conversation tables)
+import core.audit  # (registers the audit log)
+import core.serving  # noqa: F401  (registers the serving table)
+import directory.models  # noqa: F401  (registers the directory tables)
 from core.db import Base, make_engine
 from core.settings import load_settings
 

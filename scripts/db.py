@@ -11,9 +11,9 @@ import sys
 from alembic import command
 from alembic.config import Config
 
-from actions.directory.seed import seed_directory
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import PROJECT_ROOT, load_settings
+from directory.seed import seed_directory
 
 
 def alembic_config(database_url: str) -> Config:

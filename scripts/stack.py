@@ -1,16 +1,19 @@
-"""Start the product's processes together and stop them together.
+"""Start the product's processes, keep them running, and stop them together.
 
 - the action server (`actions/`, app environment), bound to 127.0.0.1
-- the Rasa server (Rasa environment), bound to 127.0.0.1, API token required
-- the gateway (`bot/`), the only public face, when it is installed
+- the Rasa server (Rasa environment), bound to 127.0.0.1, API token required (passed in its
+  environment, never on the command line), and a second one while a model is activated
+- the gateway (`bot/`), the only public face
 
-`make run` calls `python -m scripts.stack`; the end-to-end tests use `Stack` directly.
+A process that dies is restarted with backoff while the others keep running. `make run`
+calls `python -m scripts.stack`; the end-to-end tests and the bench use `Stack` directly.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -21,14 +24,20 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
+from core import serving
+from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import PROJECT_ROOT, Settings, load_settings
-from scripts.model import RASA, rasa_env
+from scripts.model import RASA_PYTHON, rasa_env
+from scripts.supervisor import ManagedProcess, say
 
 APP_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
+# How long a second Rasa server may take to load a requested model.
+SWAP_TIMEOUT_SECONDS = 600.0
 
 
 def tracker_store_config(url: str) -> str:
@@ -107,72 +116,183 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None 
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def rasa_status(url: str, token: str) -> dict[str, object] | None:
+    """Rasa's /status, or None while it does not answer."""
+    with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError, ValueError), \
+            urllib.request.urlopen(f"{url}/status?token={token}", timeout=2) as response:
+        data = json.loads(response.read())
+        return data if isinstance(data, dict) else None
+    return None
+
+
+@dataclass
+class Swap:
+    """A requested model being started by a second Rasa server."""
+
+    model: str
+    url: str
+    process: ManagedProcess
+    generation: int
+    deadline: float
+
+
 @dataclass
 class Stack:
+    """The product's processes, supervised: the action server, the active Rasa server (and
+    the next one while a model is being activated), and the gateway.
+
+    A process that dies is restarted with backoff (the others keep running); a model that an
+    admin activates is started beside the active one and switched to without downtime (see
+    core/serving.py)."""
+
     settings: Settings
     model: Path
     with_gateway: bool = True
     log_dir: Path | None = None
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    _logs: list[IO[bytes]] = field(default_factory=list)
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    swap: Swap | None = None
+    retiring: list[tuple[ManagedProcess, float]] = field(default_factory=list)
+    _endpoints: Path | None = None
+    _sessions: sessionmaker[Session] | None = None
+    _engine: Engine | None = None
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        out: IO[bytes] | None = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = (self.log_dir / f"{name}.log").open("wb")
-            self._logs.append(out)
-        process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT if out else None,
-                                   start_new_session=True)
-        self.processes[name] = process
-        return process
+    # ------------------------------------------------------------------ start and stop
 
     def start(self, timeout: float = 240) -> None:
         s = self.settings
-        env = rasa_env()
-        env["SANIC_HOST"] = s.action_server_host
-        actions = self._spawn(
-            "actions",
-            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(s.action_server_port)],
-            env,
-        )
-        endpoints = write_endpoints(s)
-        rasa = self._spawn(
-            "rasa",
-            [str(RASA), "run", "--model", str(self.model), "--enable-api",
-             "--auth-token", s.rasa_token, "--interface", s.rasa_host, "--port", str(s.rasa_port),
-             "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-            env,
-        )
-        wait_http(f"http://{s.action_server_host}:{s.action_server_port}/health", timeout, actions)
-        wait_http(f"{s.rasa_url}/status?token={s.rasa_token}", timeout, rasa)
-        if self.with_gateway and (PROJECT_ROOT / "bot" / "__main__.py").exists():
+        self._engine = make_engine(s.database_url)
+        self._sessions = make_sessionmaker(self._engine)
+        actions = self._spawn("actions", self._actions_argv(), self._actions_env())
+        self._endpoints = write_endpoints(s)
+        rasa = self._spawn("rasa", self._rasa_argv(self.model, s.rasa_port), self._rasa_env())
+        wait_http(f"http://{s.action_server_host}:{s.action_server_port}/health", timeout, actions.process)
+        wait_http(f"{s.rasa_url}/status?token={s.rasa_token}", timeout, rasa.process)
+        with transaction(self._sessions) as session:
+            serving.activate(session, self.model.name, s.rasa_url, None)
+        if self.with_gateway:
             gateway = self._spawn("gateway", [str(APP_PYTHON), "-m", "bot", "serve"], dict(os.environ))
-            wait_http(f"http://{s.gateway_host}:{s.gateway_port}/healthz", timeout, gateway)
+            wait_http(f"http://{s.gateway_host}:{s.gateway_port}/healthz", timeout, gateway.process)
 
     def stop(self) -> None:
+        if self.swap is not None:
+            self.swap.process.stop()
+            self.swap = None
+        for process, _ in self.retiring:
+            process.stop()
+        self.retiring.clear()
         for process in reversed(list(self.processes.values())):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        for log in self._logs:
-            log.close()
+            process.stop()
         self.processes.clear()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
-    def exited(self) -> str | None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                return f"{name} exited with code {process.returncode}"
-        return None
+    # ------------------------------------------------------------------ supervision
+
+    def poll(self) -> None:
+        """One round of supervision: restart what died, serve a requested model, and stop
+        the servers whose grace period is over."""
+        for process in self.processes.values():
+            process.check()
+        now = time.monotonic()
+        for process, until in list(self.retiring):
+            if now >= until:
+                process.stop()
+                self.retiring.remove((process, until))
+                say(f"{process.name} (the previous model) stopped")
+        try:
+            self._serve_request()
+        except Exception as exc:  # the database may be restarting: try again next round
+            say(f"could not read the serving state: {exc}")
+
+    def _serve_request(self) -> None:
+        assert self._sessions is not None
+        if self.swap is not None:
+            self._continue_swap()
+            return
+        with transaction(self._sessions) as session:
+            current = serving.read(session)
+            if current is None or not current.requested_model or current.requested_model == current.active_model:
+                if current is not None and current.requested_model == current.active_model:
+                    serving.mark(session, serving.READY, "", clear_request=True)
+                return
+            path = self.settings.model_dir / current.requested_model
+            if "/" in current.requested_model or not path.is_file():
+                serving.mark(session, serving.FAILED, f"Modellen {current.requested_model} finns inte.",
+                             clear_request=True)
+                return
+            serving.mark(session, serving.STARTING, "Den nya modellen startar.")
+            generation = current.generation
+        port = free_port()
+        process = self._managed("rasa-next", self._rasa_argv(path, port), self._rasa_env())
+        process.start()
+        say(f"starting {path.name} on port {port} beside the active model")
+        self.swap = Swap(path.name, f"http://{self.settings.rasa_host}:{port}", process, generation,
+                         time.monotonic() + SWAP_TIMEOUT_SECONDS)
+
+    def _continue_swap(self) -> None:
+        swap = self.swap
+        assert swap is not None and self._sessions is not None
+        failure = None
+        if not swap.process.running():
+            failure = "Den nya modellen kunde inte startas (se rasa-next.log)."
+        elif time.monotonic() > swap.deadline:
+            failure = "Den nya modellen startade inte i tid."
+        if failure is not None:
+            swap.process.stop()
+            self.swap = None
+            with transaction(self._sessions) as session:
+                serving.mark(session, serving.FAILED, failure, clear_request=True)
+            say(failure)
+            return
+        status = rasa_status(swap.url, self.settings.rasa_token)
+        if status is None or Path(str(status.get("model_file") or "")).name != swap.model:
+            return
+        with transaction(self._sessions) as session:
+            switched = serving.activate(session, swap.model, swap.url, swap.generation)
+        self.swap = None
+        if not switched:  # someone else switched meanwhile: this server is not needed
+            swap.process.stop()
+            return
+        old = self.processes.get("rasa")
+        swap.process.name = "rasa"
+        self.processes["rasa"] = swap.process
+        if old is not None:
+            old.name = "rasa-previous"
+            # Gateways switch within a second; turns already sent finish within Rasa's timeout.
+            self.retiring.append((old, time.monotonic() + self.settings.rasa_timeout_seconds + 5))
+        say(f"{swap.model} is active at {swap.url}")
+
+    # ------------------------------------------------------------------ processes
+
+    def _managed(self, name: str, argv: list[str], env: dict[str, str]) -> ManagedProcess:
+        return ManagedProcess(name, argv, env, PROJECT_ROOT, self.log_dir)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> ManagedProcess:
+        process = self._managed(name, argv, env)
+        process.start()
+        self.processes[name] = process
+        return process
+
+    def _actions_argv(self) -> list[str]:
+        return [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(self.settings.action_server_port)]
+
+    def _actions_env(self) -> dict[str, str]:
+        env = rasa_env()
+        env["SANIC_HOST"] = self.settings.action_server_host
+        return env
+
+    def _rasa_argv(self, model: Path, port: int) -> list[str]:
+        assert self._endpoints is not None
+        return [str(RASA_PYTHON), "-m", "scripts.rasa_server", "run", "--model", str(model), "--enable-api",
+                "--interface", self.settings.rasa_host, "--port", str(port),
+                "--endpoints", str(self._endpoints), "--credentials", "credentials.yml"]
+
+    def _rasa_env(self) -> dict[str, str]:
+        env = rasa_env()
+        env["RASA_AUTH_TOKEN"] = self.settings.rasa_token
+        return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if not model.exists():
         print(f"No trained model at {model}; run `make model` first.", file=sys.stderr)
         return 1
-    stack = Stack(settings, model, with_gateway=not args.no_gateway)
+    stack = Stack(settings, model, with_gateway=not args.no_gateway, log_dir=settings.var_dir / "logs")
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -198,19 +318,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.start()
-        print("\nAll processes are up:")
+        print("\nAll processes are up (logs in var/logs/):")
         if "gateway" in stack.processes:
             print(f"  Website with chat:   http://{settings.gateway_host}:{settings.gateway_port}/")
             print(f"  Advisor console:     http://{settings.gateway_host}:{settings.gateway_port}/console")
-        print(f"  Rasa (local only):   {settings.rasa_url}/webhooks/rest/webhook"
-              "  (API token: RASA_TOKEN or var/rasa_token)")
+        print(f"  Rasa (local only):   {settings.rasa_url}  (API token: RASA_TOKEN or var/rasa_token)")
         print(f"  Action server:       http://{settings.action_server_host}:{settings.action_server_port}/health")
-        print("Press Ctrl-C to stop everything.\n", flush=True)
+        print("A process that stops is restarted. Press Ctrl-C to stop everything.\n", flush=True)
         while not stopping:
-            problem = stack.exited()
-            if problem:
-                print(f"Stopping: {problem}", file=sys.stderr)
-                return 1
+            stack.poll()
             time.sleep(0.5)
         return 0
     finally:

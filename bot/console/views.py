@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from bot import texts
-from bot.console import auth, queries
+from bot.accounts import auth
+from bot.console import queries
 from bot.conversation.context import AdvisorRef
 from bot.rules import queue as rules
 from bot.rules import validation
@@ -26,24 +27,7 @@ from bot.web.keys import (
     settings_key,
 )
 from bot.web.security import console_origin_ok, json_error, json_exception
-
-
-def session_token(request: web.Request) -> str | None:
-    token = request.cookies.get(auth.COOKIE)
-    return token if token and len(token) <= 128 else None
-
-
-def _set_cookie(request: web.Request, response: web.StreamResponse, token: str, persistent: bool) -> None:
-    settings = request.app[settings_key]
-    response.set_cookie(
-        auth.COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=settings.gateway_secure_cookies,
-        path="/",
-        max_age=settings.session_max_age_hours * 3600 if persistent else None,
-    )
+from bot.web.session_cookie import session_token, set_session_cookie
 
 
 def _check_csrf(request: web.Request) -> None:
@@ -104,7 +88,7 @@ async def session(request: web.Request) -> web.Response:
     token = token or auth.new_token()
     response = web.json_response(_session_body(request, token, advisor))
     if fresh:
-        _set_cookie(request, response, token, persistent=False)
+        set_session_cookie(request, response, token, persistent=False)
     return response
 
 
@@ -132,7 +116,7 @@ async def login(request: web.Request) -> web.Response:
     )
     await request.app[core_key].presence.touch(advisor.id, force=True)
     response = web.json_response(_session_body(request, token, advisor))
-    _set_cookie(request, response, token, persistent=True)
+    set_session_cookie(request, response, token, persistent=True)
     return response
 
 
@@ -143,7 +127,7 @@ async def logout(request: web.Request) -> web.Response:
         await auth.end_session(request.app[db_key], old)
     token = auth.new_token()
     response = web.json_response(_session_body(request, token, None))
-    _set_cookie(request, response, token, persistent=False)
+    set_session_cookie(request, response, token, persistent=False)
     return response
 
 

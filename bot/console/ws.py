@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot import texts
-from bot.console import auth, queries
-from bot.console.views import session_token
+from bot.accounts import auth
+from bot.console import queries
 from bot.conversation.context import AdvisorRef
 from bot.conversation.errors import DomainError
 from bot.conversation.pubsub import CONSOLE, Event
@@ -25,6 +25,7 @@ from bot.web.keys import (
     websockets_key,
 )
 from bot.web.security import is_same_origin, json_exception
+from bot.web.session_cookie import session_token
 from bot.web.socket import JsonSocket, decode_frame
 
 log = logging.getLogger(__name__)
@@ -67,27 +68,18 @@ class ConsoleConnection(JsonSocket):
             await self.send_queue("snapshot", None)
             tasks = [
                 asyncio.create_task(self.pump(subscription, self._on_event)),
-                asyncio.create_task(self._beat()),
+                asyncio.create_task(self.every(self.beat_interval, self._beat)),
             ]
             try:
                 await self._read_loop()
             finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                await self.stop_tasks(tasks)
                 # The last sign of life: the advisor timeout counts from here.
                 with contextlib.suppress(Exception):
                     await self.core.presence.touch(self.advisor.id, force=True)
 
     async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.beat_interval)
-            try:
-                await self.core.presence.touch(self.advisor.id, force=True)
-            except Exception:
-                log.exception("advisor heartbeat failed")
+        await self.core.presence.touch(self.advisor.id, force=True)
 
     async def _read_loop(self) -> None:
         async for msg in self.ws:

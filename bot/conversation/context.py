@@ -12,14 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation.live import Announcer
 from bot.rules import hours as opening
 
+ADVISOR = "advisor"
+ADMIN = "admin"
+ROLES = (ADVISOR, ADMIN)
+
 
 @dataclass(frozen=True)
 class AdvisorRef:
-    """An advisor as the core needs to know them."""
+    """A logged-in account as the core needs to know it (an admin can also take chats)."""
 
     id: int
     name: str
     email: str
+    role: str = ADVISOR
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
 
 
 @dataclass(frozen=True)

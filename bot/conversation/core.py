@@ -25,6 +25,7 @@ from bot.conversation.ownership import Ownership
 from bot.conversation.presence import Presence
 from bot.conversation.pubsub import Hub
 from bot.conversation.rasa_client import RasaClient
+from bot.conversation.rasa_target import RasaTarget
 from bot.conversation.rasa_worker import RasaWorker
 from bot.conversation.status import CompanyStatus
 
@@ -39,17 +40,20 @@ class ConversationCore:
     presence: Presence
     status: CompanyStatus
     outbox: Outbox
+    rasa_target: RasaTarget
 
     async def messages_after(self, conversation_id: str, seq: int) -> list[dict[str, Any]]:
         async with self.ctx.sessions() as s:
             return [store.message_json(m) for m in await store.messages_after(s, conversation_id, seq)]
 
     async def start(self) -> None:
+        await self.rasa_target.start()
         await self.outbox.start()
 
     async def stop(self) -> None:
         await self.outbox.stop()
         await self.rasa.stop()
+        await self.rasa_target.stop()
 
 
 def build_core(
@@ -77,4 +81,5 @@ def build_core(
         presence=presence,
         status=status,
         outbox=Outbox(ctx, hub, poll_interval=outbox_poll_interval),
+        rasa_target=RasaTarget(sessions, rasa),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +62,8 @@ class Advisor(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # advisor: takes chats in the console; admin: also edits the assistant (/admin).
+    role: Mapped[str] = mapped_column(String(16), default="advisor")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -248,3 +251,30 @@ class InboundReceipt(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class MessageNlu(Base):
+    """What the bot understood of one company message, and whom it referred to: copied
+    from Rasa's tracker store by `nlu_log.NluLog` (analytics, the review list)."""
+
+    __tablename__ = "message_nlu"
+    __table_args__ = (Index("ix_message_nlu_at", "at"), Index("ix_message_nlu_intent", "intent"))
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entities: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    referral_target: Mapped[str | None] = mapped_column(String(64))
+
+
+class SyncCursor(Base):
+    """How far a background copy has read another store (e.g. Rasa's tracker events)."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -143,6 +143,7 @@ class Outbox:
         self.parallel = parallel
         self._deliverers: dict[str, Deliverer] = {}
         self._relays: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
         # Conversations being delivered now, by conversation id.
         self._running: dict[str, asyncio.Task[None]] = {}
 
@@ -159,11 +160,9 @@ class Outbox:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop looking for work, let the deliveries under way finish (a platform call
         cut off would leave its receipt uncertain), then cancel what is left."""
-        for task in self._relays:
-            task.cancel()
-        for task in self._relays:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping.set()
+        if self._relays:
+            await asyncio.wait(self._relays)
         self._relays.clear()
         running = list(self._running.values())
         if running:
@@ -195,7 +194,7 @@ class Outbox:
         limit = asyncio.Semaphore(self.parallel)
         running = self._running
         async with self.hub.subscribe(outbox_channel(deliverer.channel)) as nudges:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     due = await self._due(deliverer.channel)
                 except asyncio.CancelledError:
@@ -209,8 +208,17 @@ class Outbox:
                     task = asyncio.create_task(self._guarded(deliverer, conversation_id, limit))
                     running[conversation_id] = task
                     task.add_done_callback(_forget_in(running, conversation_id))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(nudges.get(), self.poll_interval)
+                await self._wait_for_work(nudges.get())
+
+    async def _wait_for_work(self, nudged: Coroutine[Any, Any, object]) -> None:
+        """Until a nudge, the next poll, or the stop; nothing else is under way here."""
+        waiters = {asyncio.ensure_future(nudged), asyncio.ensure_future(self._stopping.wait())}
+        _done, pending = await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        for waiter in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
 
     async def _guarded(self, deliverer: Deliverer, conversation_id: str, limit: asyncio.Semaphore) -> None:
         async with limit:

@@ -22,6 +22,14 @@ class RasaClient:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    def use(self, base_url: str) -> None:
+        """Send new turns to another Rasa server; calls under way finish where they began."""
+        self._base = base_url.rstrip("/")
+
     async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One user turn through Rasa's REST channel; returns the bot's messages."""
         body: dict[str, Any] = {"sender": sender, "message": message}

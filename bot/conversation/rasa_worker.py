@@ -51,11 +51,14 @@ class RasaWorker:
         self._dirty: set[str] = set()
         self._inflight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     # ------------------------------------------------------------------ scheduling
 
-    def kick(self, conversation_id: str) -> asyncio.Task[None]:
+    def kick(self, conversation_id: str) -> asyncio.Task[None] | None:
         """Make sure a worker delivers this conversation's pending messages, in order."""
+        if self._stopping:
+            return None  # after the restart, `kick_forgotten` picks it up
         task = self._workers.get(conversation_id)
         if task is not None and not task.done():
             self._dirty.add(conversation_id)
@@ -93,9 +96,14 @@ class RasaWorker:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def stop(self) -> None:
-        """Cancel the workers; what they were doing goes back to `pending`."""
+    async def stop(self, grace: float = 1.0) -> None:
+        """Let the workers finish the message in hand for a moment, then cancel them (a
+        worker waiting for Rasa holds no database call); what they did not finish goes
+        back to `pending`, to be delivered after the restart."""
+        self._stopping = True
         tasks = [*self._workers.values(), *self._background]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -151,7 +159,7 @@ class RasaWorker:
     # ------------------------------------------------------------------ the worker
 
     async def _drain(self, conversation_id: str) -> None:
-        while True:
+        while not self._stopping:
             self._dirty.discard(conversation_id)
             message = await self._claim_next(conversation_id)
             if message is None:
@@ -233,12 +241,13 @@ class RasaWorker:
             await self._reopen(conversation_id)
             state = rules.BOT
 
-        metadata: dict[str, Any] = {"channel": channel}
+        # A program's own metadata (REST) first: the gateway's keys cannot be overridden.
+        # The sequence number lets the NLU log match Rasa's record of the turn to ours.
+        extra = (message.custom or {}).get("metadata")
+        metadata: dict[str, Any] = dict(extra) if isinstance(extra, dict) else {}
+        metadata.update(channel=channel, message_seq=message.seq)
         if page:
             metadata["page"] = page
-        extra = (message.custom or {}).get("metadata")
-        if isinstance(extra, dict):
-            metadata.update(extra)
         rasa_text = message.payload or message.text or ""
 
         if state in rules.HUMAN_STATES:

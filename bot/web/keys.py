@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.core import ConversationCore
+from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub
 from bot.conversation.rasa_client import RasaClient
 from bot.rules.hours import OpeningHours
@@ -36,6 +37,7 @@ db_key = web.AppKey("db", async_sessionmaker[AsyncSession])
 http_key = web.AppKey("http", aiohttp.ClientSession)
 rasa_key = web.AppKey("rasa", RasaClient)
 core_key = web.AppKey("core", ConversationCore)
+nlu_log_key = web.AppKey("nlu_log", NluLog)
 rest_limits_key = web.AppKey("rest_limits", BucketMap)
 login_limits_key = web.AppKey("login_limits", BucketMap)
 websockets_key = web.AppKey("websockets", OpenSockets)

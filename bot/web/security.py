@@ -77,7 +77,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    if request.path.startswith(("/console", "/webhooks")):
+    if request.path.startswith(("/console", "/admin", "/webhooks")):
         headers.setdefault("Cache-Control", "no-store")
 
 

@@ -61,11 +61,16 @@ def decode_frame(raw: object) -> dict[str, Any] | None:
 
 
 class JsonSocket:
-    """A server-side WebSocket that sends JSON frames, never two at once."""
+    """A server-side WebSocket that sends JSON frames, never two at once.
+
+    Its background tasks (the live-event pump, periodic work) do their work under one lock,
+    so that closing the socket waits for the work in hand instead of cancelling it in the
+    middle of a database call."""
 
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self._send_lock = asyncio.Lock()
+        self._work = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> None:
         if self.ws.closed:
@@ -83,9 +88,29 @@ class JsonSocket:
     async def pump(self, subscription: Subscription, on_event: Callable[[Event], Awaitable[None]]) -> None:
         """Handle live events until the socket goes away; one failed event is logged, not fatal."""
         async for event in subscription:
-            try:
-                await on_event(event)
-            except (ConnectionResetError, RuntimeError):
-                return
-            except Exception:
-                log.exception("live event %s failed", event.get("type"))
+            async with self._work:
+                try:
+                    await on_event(event)
+                except (ConnectionResetError, RuntimeError):
+                    return
+                except Exception:
+                    log.exception("live event %s failed", event.get("type"))
+
+    async def every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+        """Periodic work for as long as the socket is open (a failed round is logged)."""
+        while True:
+            await asyncio.sleep(seconds)
+            async with self._work:
+                try:
+                    await work()
+                except Exception:
+                    log.exception("periodic socket work failed")
+
+    async def stop_tasks(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Stop the socket's background tasks once the work in hand is done."""
+        async with self._work:
+            for task in tasks:
+                task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -11,9 +11,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.directory.models import Organisation, TopicTarget
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.referral import ActionContactDetails, ActionMoreOptions, ActionReferral
+from directory.models import Organisation, TopicTarget
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOMAIN: dict[str, Any] = {}
@@ -113,9 +113,9 @@ def test_a_directory_edit_changes_the_next_answer_without_retraining(
 
 def test_contact_details_for_the_organisation_just_named():
     _events, messages = run(ActionContactDetails(), tracker(
-        "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["skatteverket"]}))
-    assert messages[0]["text"].startswith("Så här når du Skatteverket:")
-    assert "0771-567 567" in messages[0]["text"]
+        "hur kontaktar jag dem?", [("ask_contact", 0.9)], slots={"last_targets": ["bolagsverket"]}))
+    assert messages[0]["text"].startswith("Så här når du Bolagsverket:")
+    assert "0771-670 670" in messages[0]["text"]
 
 
 def test_contact_details_without_anyone_named_asks_which():
@@ -127,7 +127,7 @@ def test_more_options_gives_the_next_targets_and_remembers_them():
     events, messages = run(ActionMoreOptions(), tracker(
         "finns det något mer?", [("ask_more", 0.9)],
         slots={"last_topic": "financing", "more_targets": ["foretagssupport"]}))
-    assert messages[0]["text"].startswith("Här är fler som kan hjälpa dig:\n• Västmanlands Företagssupport")
+    assert messages[0]["text"].startswith("Här är fler som kan hjälpa dig:\n• Vi på Västmanlands Företagssupport")
     assert slots(events)["more_targets"] == []
 
 
@@ -175,5 +175,5 @@ def test_a_partner_is_reached_through_foretagssupport(seeded_sessions: sessionma
         assert partner is not None and partner.reached_through == "foretagssupport"
     _, messages = run(ActionContactDetails(), tracker(
         "hur når jag dem", [("ask_contact", 0.9)], slots={"last_targets": ["partner-juridik"]}))
-    assert "Du når dem genom Västmanlands Företagssupport" in messages[0]["text"]
+    assert "Du når dem genom oss på Västmanlands Företagssupport" in messages[0]["text"]
 

@@ -1,6 +1,5 @@
 """Reading Rasa's parse data: intents, organisations, schemes, company size, who asks."""
 
-from actions.directory.views import IntentScore, SchemeView
 from actions.understanding import (
     employees_from,
     intent_ranking,
@@ -8,6 +7,7 @@ from actions.understanding import (
     situation,
     understand,
 )
+from directory.views import IntentScore, SchemeView
 
 NAMES = {"almi": ["Almi Företagspartner Mälardalen", "Almi"], "ekn": ["Exportkreditnämnden", "EKN"]}
 SCHEMES = {"hyresstod": SchemeView("hyresstod", "Hyresstöd", "boverket", "ended", "",

@@ -1,7 +1,7 @@
 """Who is named first: the ranking rules."""
 
-from actions.directory.ranking import rank_targets
-from actions.directory.views import (
+from directory.ranking import rank_targets
+from directory.views import (
     IntentScore,
     SchemeView,
     Situation,

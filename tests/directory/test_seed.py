@@ -9,9 +9,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.directory.models import Organisation, Scheme, Topic
-from actions.directory.seed import SeedError, load_seed, seed_directory
 from core.db import make_engine, make_sessionmaker, transaction
+from directory.models import Organisation, Scheme, Topic
+from directory.seed import SeedError, load_seed, seed_directory
 from scripts.db import upgrade
 
 BRIEF_IDS = {

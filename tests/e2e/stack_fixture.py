@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,8 +40,19 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
                        ("OPENING_HOURS", "always"), ("SESSION_SECRET", "e2e-session-secret")):
         os.environ[key] = value
     stack = Stack(settings, model, with_gateway=True, log_dir=PROJECT_ROOT / "var" / "test-logs")
+    stop_supervising = threading.Event()
+
+    def supervise() -> None:  # what `make run` does: restart the dead, serve requested models
+        while not stop_supervising.wait(0.5):
+            stack.poll()
+
+    supervisor = threading.Thread(target=supervise, name="supervisor", daemon=True)
     try:
         stack.start(timeout=300)
+        supervisor.start()
         yield load_settings(dict(os.environ))
     finally:
+        stop_supervising.set()
+        if supervisor.is_alive():
+            supervisor.join()
         stack.stop()

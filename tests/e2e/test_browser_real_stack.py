@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.accounts import create_advisor
+from bot.accounts.manage import create_advisor
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 from tests.browser_support import (

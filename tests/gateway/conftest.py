@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.accounts import create_advisor
+from bot.accounts.manage import create_advisor
 from bot.app import create_app
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
@@ -170,6 +170,7 @@ async def make_gateway(
             templates_dir=ui_dirs[1],
             sweep_interval=3600,  # tests sweep explicitly
             outbox_poll_interval=0.05,
+            nlu_log_interval=3600,  # tests copy explicitly
             channels=(*CHANNELS, *extra_channels),
         )
         client = TestClient(TestServer(app))
@@ -461,6 +462,16 @@ async def eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> Non
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float = TIMEOUT) -> None:
+    """Wait until the awaitable `check()` holds (a state that is stored just after an event)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
 
 
 async def queued_conversation(widget: Widget) -> str:

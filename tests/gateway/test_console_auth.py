@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot import texts
-from bot.console import auth
+from bot.accounts import auth
 from tests.gateway.conftest import FOREIGN_ORIGIN, AdvisorAccount, Console, origin_of
 
 

@@ -11,10 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-import actions.directory.models  # noqa: F401
 import bot.conversation.models  # noqa: F401
+import directory.models  # noqa: F401
 from bot.__main__ import main
-from bot.console.auth import verify_password
+from bot.accounts.auth import verify_password
 from bot.conversation.models import Advisor
 from core.db import Base, make_engine, make_sessionmaker
 from scripts.db import alembic_config

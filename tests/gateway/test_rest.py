@@ -43,9 +43,10 @@ async def test_a_button_payload_is_sent_as_the_message(gateway: TestClient) -> N
 
 
 async def test_metadata_reaches_the_bot(gateway: TestClient, fake_rasa: FakeRasa) -> None:
-    await say(gateway, "crm-1", "hej", metadata={"kundnummer": "17"})
+    await say(gateway, "crm-1", "hej", metadata={"kundnummer": "17", "channel": "falsk", "message_seq": 99})
     [conversation] = fake_rasa.conversations.values()
-    assert conversation.events[0]["metadata"] == {"channel": "rest", "kundnummer": "17"}
+    # The program's own keys reach the bot; the gateway's cannot be overridden.
+    assert conversation.events[0]["metadata"] == {"channel": "rest", "kundnummer": "17", "message_seq": 1}
 
 
 async def test_each_sender_is_its_own_conversation(

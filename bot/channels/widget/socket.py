@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from typing import Any
@@ -104,9 +103,7 @@ class WidgetConnection(JsonSocket):
             try:
                 await self._read_loop()
             finally:
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
+                await self.stop_tasks([pump])
 
     async def _receive_hello(self) -> dict[str, Any] | None:
         try:

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackMessage, SlackSide
-from bot.accounts import create_advisor
+from bot.accounts.manage import create_advisor
 from bot.conversation.models import Conversation, Message
 from core.db import make_engine, make_sessionmaker
 from core.settings import PROJECT_ROOT, Settings

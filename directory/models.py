@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -14,6 +14,10 @@ class DirectoryRow:
     """Provenance every directory row carries, so admins know what to re-check."""
 
     source: Mapped[str] = mapped_column(Text, default="")
+    # The page the facts were checked against, and what could not be confirmed there
+    # (for an admin to check; an unconfirmed fact is left out of the answers).
+    source_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    to_check: Mapped[str] = mapped_column(Text, default="", server_default="")
     reviewed: Mapped[dt.date | None] = mapped_column(Date)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -35,6 +39,9 @@ class Organisation(DirectoryRow, Base):
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Whether the organisation publishes a phone number: True (then the contacts hold it),
+    # False (it does not, e.g. Almi), None (not known yet: to_check says so).
+    publishes_phone: Mapped[bool | None] = mapped_column(Boolean)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="organisation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console.auth import MIN_PASSWORD_LENGTH, hash_password, normalize_email
+from bot.accounts.auth import MIN_PASSWORD_LENGTH, hash_password, normalize_email
 from bot.conversation.models import Advisor
 
 

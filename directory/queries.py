@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from actions.directory.models import Organisation, Scheme, Topic
-from actions.directory.views import (
+from directory.models import Organisation, Scheme, Topic
+from directory.views import (
     ContactView,
     OrganisationView,
     SchemeView,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from actions.directory.views import (
+from directory.views import (
     IntentScore,
     RankedTarget,
     SchemeView,

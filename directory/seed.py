@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import yaml
 from sqlalchemy.orm import Session
 
-from actions.directory.models import Contact, Organisation, Scheme, Topic, TopicTarget
 from core.db import Base
+from directory.models import Contact, Organisation, Scheme, Topic, TopicTarget
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "directory"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "directory"
 
 Row = TypeVar("Row", bound=Base)
 
@@ -61,6 +61,21 @@ def _to_date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def _review(source_url: object, to_check: object) -> dict[str, str]:
+    """The review fields, only when set.
+
+    Rows seeded before these fields existed hash as they did then, so the seeder still
+    recognises them as its own (and updates them) instead of mistaking them for an
+    admin's edit.
+    """
+    fields = {"source_url": str(source_url or "").strip(), "to_check": str(to_check or "").strip()}
+    return {key: value for key, value in fields.items() if value}
+
+
+def _phone(value: object) -> dict[str, bool]:
+    return {} if value is None else {"publishes_phone": bool(value)}
+
+
 # Canonical forms: the same dict whether built from a YAML entry or from a stored row.
 
 def organisation_from_yaml(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +93,8 @@ def organisation_from_yaml(entry: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "source": entry.get("source") or "",
         "reviewed": _date(entry.get("reviewed")),
+        **_review(entry.get("source_url"), entry.get("to_check")),
+        **_phone(entry.get("publishes_phone")),
     }
 
 
@@ -87,13 +104,20 @@ def organisation_from_row(row: Organisation) -> dict[str, Any]:
         "region": row.region, "reached_through": row.reached_through, "summary": row.summary,
         "contacts": [{"kind": c.kind, "value": c.value, "label": c.label} for c in row.contacts],
         "source": row.source, "reviewed": _date(row.reviewed),
+        **_review(row.source_url, row.to_check), **_phone(row.publishes_phone),
     }
+
+
+def _apply_review(row: Organisation | Scheme | Topic, data: Mapping[str, Any]) -> None:
+    row.source, row.reviewed = data["source"], _to_date(data["reviewed"])
+    row.source_url, row.to_check = data.get("source_url", ""), data.get("to_check", "")
 
 
 def apply_organisation(row: Organisation, data: Mapping[str, Any]) -> None:
     row.name, row.aliases, row.kind = data["name"], data["aliases"], data["kind"]
     row.region, row.reached_through, row.summary = data["region"], data["reached_through"], data["summary"]
-    row.source, row.reviewed = data["source"], _to_date(data["reviewed"])
+    row.publishes_phone = data.get("publishes_phone")
+    _apply_review(row, data)
     row.contacts = [
         Contact(position=i, kind=c["kind"], value=c["value"], label=c["label"])
         for i, c in enumerate(data["contacts"])
@@ -114,6 +138,7 @@ def scheme_from_yaml(entry: Mapping[str, Any]) -> dict[str, Any]:
         "now_targets": list(entry.get("now_targets") or []),
         "source": entry.get("source") or "",
         "reviewed": _date(entry.get("reviewed")),
+        **_review(entry.get("source_url"), entry.get("to_check")),
     }
 
 
@@ -124,6 +149,7 @@ def scheme_from_row(row: Scheme) -> dict[str, Any]:
         "start_date": _date(row.start_date), "end_date": _date(row.end_date),
         "summary": row.summary, "now_applies": row.now_applies,
         "now_targets": list(row.now_targets), "source": row.source, "reviewed": _date(row.reviewed),
+        **_review(row.source_url, row.to_check),
     }
 
 
@@ -132,7 +158,7 @@ def apply_scheme(row: Scheme, data: Mapping[str, Any]) -> None:
     row.status, row.summary = data["status"], data["summary"]
     row.start_date, row.end_date = _to_date(data["start_date"]), _to_date(data["end_date"])
     row.now_applies, row.now_targets = data["now_applies"], data["now_targets"]
-    row.source, row.reviewed = data["source"], _to_date(data["reviewed"])
+    _apply_review(row, data)
 
 
 def topic_from_yaml(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,6 +177,7 @@ def topic_from_yaml(entry: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "source": entry.get("source") or "",
         "reviewed": _date(entry.get("reviewed")),
+        **_review(entry.get("source_url"), entry.get("to_check")),
     }
 
 
@@ -163,11 +190,13 @@ def topic_from_row(row: Topic) -> dict[str, Any]:
             for t in row.targets
         ],
         "source": row.source, "reviewed": _date(row.reviewed),
+        **_review(row.source_url, row.to_check),
     }
 
 
 def apply_topic(row: Topic, data: Mapping[str, Any]) -> None:
-    row.name, row.source, row.reviewed = data["name"], data["source"], _to_date(data["reviewed"])
+    row.name = data["name"]
+    _apply_review(row, data)
     row.targets = [
         TopicTarget(rank=i, organisation_id=t["target"], audience=t["audience"],
                     min_employees=t["min_employees"], max_employees=t["max_employees"],

@@ -73,7 +73,7 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, p
         return None
     if not await asyncio.to_thread(verify_password, advisor.password_hash, password):
         return None
-    return AdvisorRef(advisor.id, advisor.name, advisor.email)
+    return AdvisorRef(advisor.id, advisor.name, advisor.email, advisor.role)
 
 
 async def start_session(
@@ -102,7 +102,7 @@ async def session_advisor(
     async with sessions() as s:
         row = (
             await s.execute(
-                select(Advisor.id, Advisor.name, Advisor.email)
+                select(Advisor.id, Advisor.name, Advisor.email, Advisor.role)
                 .join(AdvisorSession, AdvisorSession.advisor_id == Advisor.id)
                 .where(
                     AdvisorSession.id == token_id(token),
@@ -113,4 +113,4 @@ async def session_advisor(
         ).first()
     if row is None:
         return None
-    return AdvisorRef(int(row.id), str(row.name), str(row.email))
+    return AdvisorRef(int(row.id), str(row.name), str(row.email), str(row.role))

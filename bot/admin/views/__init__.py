@@ -1,0 +1,1 @@
+"""The admin's views, one module per area."""

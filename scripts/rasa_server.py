@@ -1,0 +1,26 @@
+"""Start Rasa's server with the API token taken from the environment, not the command line.
+
+`ps` shows every process's arguments to every user of the machine; the supervisor starts
+`python -m scripts.rasa_server run ...` in the Rasa environment with RASA_AUTH_TOKEN set, and
+this hands the token to Rasa's own command line parser inside the process. Standard library
+only: it runs in .venv-rasa.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    token = os.environ.pop("RASA_AUTH_TOKEN", "")
+    if not token:
+        sys.exit("RASA_AUTH_TOKEN is not set: the Rasa API must not run without a token")
+    sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
