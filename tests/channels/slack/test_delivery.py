@@ -70,6 +70,7 @@ async def test_slacks_retry_after_is_honoured_and_the_reply_posted_once(
 
     clock.advance(30)
     await eventually(lambda: len(fake_slack.bot_posts()) == 1)
+    await until(lambda: _sent(gateway))
     await quiet()
     assert fake_slack.post_attempts == 2
     assert fake_slack.bot_texts() == ["Hej! Vad kan jag hjälpa till med?"]
@@ -206,6 +207,7 @@ async def test_a_bad_token_keeps_the_reply_until_an_admin_fixes_it(
     fixed = await start_slack_gateway()
     clock.advance(60)
     await eventually(lambda: len(fake_slack.bot_posts()) == 1)
+    await until(lambda: _sent(fixed))  # the receipt is stored just after the post
     assert await receipts(fixed) == [("sent", fake_slack.bot_posts()[0].ts)]
 
 
