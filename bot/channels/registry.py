@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.channels import rest, teams, widget
+from bot.channels import rest, slack, teams, widget
 from bot.channels.base import Channel
 
 CHANNELS: tuple[Channel, ...] = (
     widget.CHANNEL,
     rest.CHANNEL,
+    slack.CHANNEL,
     teams.CHANNEL,
 )
