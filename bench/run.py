@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from bench import gateway as gateway_bench
+from bench import slack as slack_bench
 from bench import teams as teams_bench
 from core.settings import PROJECT_ROOT, load_settings
 from scripts.db import seed, upgrade
@@ -136,6 +137,9 @@ async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
         teams_figures = (
             await teams_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20) if gateway else None
         )
+        slack_figures = (
+            await slack_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20) if gateway else None
+        )
     finally:
         stack.stop()
     return {
@@ -146,6 +150,7 @@ async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
         "latency_rest": {"1_client": one, "10_clients": ten},
         "gateway": gateway_figures,
         "teams": teams_figures,
+        "slack": slack_figures,
         "model_load_seconds": load_seconds,
         "rss_mib": memory,
     }

@@ -154,7 +154,13 @@ async def outage_recovery(bench: SlackBench, seconds: float, messages: int) -> d
         if status != 200:
             raise RuntimeError(f"the gateway answered {status} during the outage")
     await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    # The outage lasts until every reply is stored and waiting (on a loaded machine the bot
+    # may still be answering), so that recovery is timed for all of them.
+    deadline = time.monotonic() + max(30.0, 10 * seconds)
     waiting = await _undelivered(bench)
+    while waiting < messages and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        waiting = await _undelivered(bench)
     attempts_during = fake.calls.count("chat.postMessage") - calls_before
     fake.outage = False
     recovered = time.perf_counter()

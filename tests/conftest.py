@@ -15,6 +15,9 @@ from actions import runtime
 from core.db import make_engine, make_sessionmaker
 from scripts.db import seed, upgrade
 
+# The real stack (Rasa, actions, gateway), one per test session for every end-to-end test.
+pytest_plugins = ["tests.e2e.stack_fixture"]
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:

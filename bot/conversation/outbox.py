@@ -303,7 +303,14 @@ class Outbox:
                 await self._advance(conversation_id, message.seq)
                 continue
             if receipt is not None:  # "sending": the last call was cut off
-                found = await deliverer.find_delivered(recipient, item)
+                try:
+                    found = await deliverer.find_delivered(recipient, item)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the platform cannot be asked now: not a reason to post twice
+                    after = exc.after if isinstance(exc, RetryLater) else None
+                    await self._back_off(conversation_id, f"lookup: {type(exc).__name__}: {exc}", after)
+                    return False
                 if found is not None:
                     await self._sent(conversation_id, message, found)
                     continue

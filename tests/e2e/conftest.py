@@ -2,10 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.stack_fixture import rasa_stack
-
-__all__ = ["rasa_stack"]
-
 # Lines the end-to-end tests want shown in the run's summary (e.g. the dev-set score),
 # whatever pytest's verbosity.
 SUMMARY: list[str] = []

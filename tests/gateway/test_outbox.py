@@ -33,6 +33,7 @@ class Probe:
     refuse: set[int] = field(default_factory=set)  # seqs the platform refuses for good
     hang_on: set[int] = field(default_factory=set)  # seqs whose call is cut off after posting
     lookups: list[int] = field(default_factory=list)
+    lookup_down: bool = False
 
     async def deliver(self, recipient: Recipient, message: Outgoing) -> str | None:
         if self.down:
@@ -47,6 +48,8 @@ class Probe:
 
     async def find_delivered(self, recipient: Recipient, message: Outgoing) -> str | None:
         self.lookups.append(message.seq)
+        if self.lookup_down:
+            raise RetryLater("lookup is down", 20)
         taken = (recipient.conversation_id, message.seq, message.text) in self.posted
         return f"probe-{message.seq}" if taken else None
 
@@ -199,6 +202,31 @@ async def test_an_interrupted_call_is_looked_up_before_it_is_sent_again(
     await core_of(gateway).intake.submit(conversation_id, "ts-2", "vi behöver ett lån")
     await eventually(lambda: len(probe.posted) == 2)
     assert [seq for _, seq, _ in probe.posted] == [2, 4]  # seq 2 was found, not posted twice
+
+
+async def test_a_lookup_that_fails_backs_off_and_never_posts_twice(
+    make_gateway: Callable[..., Awaitable[TestClient]], clock: FakeClock
+) -> None:
+    probe = Probe(hang_on={2}, lookup_down=True)
+    gateway = await start(make_gateway, probe)
+    conversation_id = await open_and_say(gateway, "hej")
+    await eventually(lambda: len(probe.posted) == 1)
+    clock.advance(10)  # past the first backoff: the relay asks the platform, which fails
+    await eventually(lambda: probe.lookups == [2])
+
+    async def backed_off() -> bool:
+        async with core_of(gateway).ctx.sessions() as s:
+            row = await s.get(Delivery, conversation_id)
+        return row is not None and (row.next_attempt_at - clock()).total_seconds() == 20
+
+    await eventually_async(backed_off)
+    await asyncio.sleep(0.2)
+    assert probe.lookups == [2], "not asked again before the platform's wait is over"
+    probe.lookup_down = False
+    clock.advance(30)
+    await eventually(lambda: probe.lookups == [2, 2])
+    await asyncio.sleep(0.2)
+    assert [seq for _, seq, _ in probe.posted] == [2]
 
 
 async def test_after_a_restart_delivery_continues_from_the_cursor(

@@ -30,12 +30,10 @@ from core.db import make_engine, make_sessionmaker
 from core.settings import PROJECT_ROOT, Settings
 from scripts.stack import free_port, wait_http
 from tests.browser_support import ARTIFACTS, LiveServer, console_login, screenshot
-from tests.e2e.stack_fixture import rasa_stack
 from tests.gateway.conftest import AdvisorAccount
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-__all__ = ["rasa_stack"]
 
 QUESTION = "vi har inga pengar kvar i kassan, kan vi få lån någonstans?"
 HUMAN = "jag vill prata med en människa"
