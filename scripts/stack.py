@@ -321,7 +321,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\nAll processes are up (logs in var/logs/):")
         if "gateway" in stack.processes:
             print(f"  Website with chat:   http://{settings.gateway_host}:{settings.gateway_port}/")
-            print(f"  Advisor console:     http://{settings.gateway_host}:{settings.gateway_port}/console")
+            base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+            print(f"  Advisor console:     {base}/console")
+            print(f"  Admin pages:         {base}/admin")
+            if settings.slack_enabled:
+                print(f"  Slack events:        {base}/webhooks/slack/events  (public https address in the app)")
+                print(f"  Slack interactivity: {base}/webhooks/slack/interactive")
+            if settings.teams_enabled:
+                print(f"  Teams messages:      {base}/webhooks/teams/messages  (the bot's messaging endpoint)")
         print(f"  Rasa (local only):   {settings.rasa_url}  (API token: RASA_TOKEN or var/rasa_token)")
         print(f"  Action server:       http://{settings.action_server_host}:{settings.action_server_port}/health")
         print("A process that stops is restarted. Press Ctrl-C to stop everything.\n", flush=True)
