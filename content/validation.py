@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+
+from core.problems import Invalid, Problem, check
+
+__all__ = ["Invalid", "Problem", "check"]
 
 MAX_EXAMPLE_CHARS = 500
 MIN_EXAMPLES = 2  # Rasa needs two to split an intent into training and test data
@@ -31,29 +34,6 @@ ENTITY_MARKUP = re.compile(r"\[[^\]]*\]\s*[({]")
 # How Rasa fills a response: `{slot}` is replaced, `{{` and `}}` are literal braces, and
 # anything else with a brace breaks the reply (Python's str.format).
 SLOT_REFERENCE = re.compile(r"\{([^{}\n]*)\}")
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str  # the form field it is about ("" for the whole form)
-    message: str  # Swedish, for the admin
-
-
-class Invalid(ValueError):
-    """The change breaks a rule; nothing was saved."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = list(problems)
-
-    def for_field(self, field: str) -> list[str]:
-        return [p.message for p in self.problems if p.field == field]
-
-
-def check(problems: Iterable[Problem]) -> None:
-    found = list(problems)
-    if found:
-        raise Invalid(found)
 
 
 # ---------------------------------------------------------------- examples
