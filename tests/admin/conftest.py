@@ -4,6 +4,7 @@ on a database that also holds the shipped directory and content, admin accounts,
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Callable
@@ -19,10 +20,9 @@ from bot.conversation.models import Advisor
 from core.db import make_engine, make_sessionmaker, transaction
 from scripts.db import seed, upgrade
 from tests.gateway import conftest as gateway_fixtures
-from tests.gateway.conftest import PASSWORD, AdvisorAccount, origin_of
+from tests.gateway.conftest import PASSWORD, AdvisorAccount, FakeClock, origin_of
 
 advisor = gateway_fixtures.advisor
-clock = gateway_fixtures.clock
 fake_rasa = gateway_fixtures.fake_rasa
 gateway = gateway_fixtures.gateway
 make_advisor = gateway_fixtures.make_advisor
@@ -35,6 +35,14 @@ console = gateway_fixtures.console
 widget = gateway_fixtures.widget
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Tuesday 8 December 2026, 10:00 in Stockholm: after the shipped directory's review date
+# (2026-12-04), which may not lie in the future.
+ADMIN_MOMENT = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(ADMIN_MOMENT)
 
 
 @pytest.fixture(scope="session")

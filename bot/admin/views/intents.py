@@ -16,7 +16,6 @@ from bot.admin.pages import (
     actor_of,
     done,
     errors_by_field,
-    lines,
     not_found,
     now_of,
     page,
@@ -27,6 +26,7 @@ from bot.admin.pages import (
 from bot.conversation.context import AdvisorRef
 from content import edit, queries
 from content.metrics import f1_for
+from content.validation import split_lines
 from core.editing import STALE, Conflict, Invalid, NotFound
 from core.problems import Problem
 from directory.models import Organisation
@@ -87,7 +87,7 @@ async def create_intent(request: web.Request) -> web.StreamResponse:
     try:
         await transact(request, edit.create_intent, actor_of(account), now_of(request),
                        name=values["name"].strip(), kind=values["kind"], description=values["description"],
-                       examples=lines(values["examples"]), answer=values["answer"],
+                       examples=split_lines(values["examples"]), answer=values["answer"],
                        topic_name=values["topic_name"], first_target=values["first_target"])
     except Invalid as exc:
         return await _new_form(request, account, values, 400, exc)
@@ -138,7 +138,7 @@ async def intent_change(request: web.Request) -> web.StreamResponse:
             await transact(request, edit.update_intent, actor, now, name, version_of(form), retired=action == "retire")
             code = "avvecklad" if action == "retire" else "aterstalld"
         elif action == "add":
-            await transact(request, edit.add_examples, actor, now, name, lines(values["examples"]))
+            await transact(request, edit.add_examples, actor, now, name, split_lines(values["examples"]))
             code = "tillagda"
         elif action == "bulk":
             code = await _bulk(request, form, account)
