@@ -28,6 +28,16 @@ ENTITIES = {
 }
 
 
+# Stored codes shown as words.
+VALUES = {
+    "role": {"advisor": "Rådgivare", "admin": "Administratör"},
+    "kind": {"referral": "Hänvisning", "conversation": "Samtal", "retrieval": "Fråga och svar",
+             "organisation": "Organisation", "authority": "Myndighet", "network": "Nätverk",
+             "partner": "Samarbetspartner", "municipality": "Kommun"},
+    "status": {"active": "Pågår", "ended": "Avslutat"},
+}
+
+
 @dataclass(frozen=True)
 class Line:
     field: str
@@ -58,6 +68,8 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> l
         a, b = old.get(key), new.get(key)
         if a == b and before is not None and after is not None:
             continue
+        words = VALUES.get(key, {})
+        a, b = (words.get(v, v) if isinstance(v, str) else v for v in (a, b))
         label = LABELS.get(key, key)
         if isinstance(a, list) and isinstance(b, list) and all(isinstance(v, str) for v in [*a, *b]):
             removed = [v for v in a if v not in b]
