@@ -129,7 +129,7 @@ class AdminBrowser:
 
 
 @pytest.fixture
-def browser(gateway: TestClient, sessions: Callable[[], aiohttp.ClientSession]) -> Callable[[], AdminBrowser]:
+def form_browser(gateway: TestClient, sessions: Callable[[], aiohttp.ClientSession]) -> Callable[[], AdminBrowser]:
     def build() -> AdminBrowser:
         return AdminBrowser(sessions(), gateway)
 
@@ -137,7 +137,7 @@ def browser(gateway: TestClient, sessions: Callable[[], aiohttp.ClientSession]) 
 
 
 @pytest.fixture
-async def admin_browser(browser: Callable[[], AdminBrowser], admin: AdvisorAccount) -> AdminBrowser:
-    page = browser()
+async def admin_browser(form_browser: Callable[[], AdminBrowser], admin: AdvisorAccount) -> AdminBrowser:
+    page = form_browser()
     assert await page.login(admin) == 303
     return page

@@ -116,7 +116,7 @@ async def test_deactivating_from_the_cli_ends_the_sessions_and_closes_the_consol
 
 
 async def test_an_admin_creates_an_account_and_makes_it_an_admin(
-    admin_browser: AdminBrowser, browser: Callable[[], AdminBrowser], db_url: str
+    admin_browser: AdminBrowser, form_browser: Callable[[], AdminBrowser], db_url: str
 ) -> None:
     status, html, _ = await admin_browser.post("/admin/accounts", {
         "name": "Karin Lund", "email": "Karin@Foretagssupport.se", "role": "advisor", "password": "kort"})

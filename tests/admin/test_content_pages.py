@@ -113,10 +113,10 @@ async def test_checked_examples_move_to_another_intent(admin_browser: AdminBrows
 
 
 async def test_two_admins_editing_one_example_the_second_is_told_and_keeps_their_text(
-    admin_browser: AdminBrowser, browser: Callable[[], AdminBrowser],
+    admin_browser: AdminBrowser, form_browser: Callable[[], AdminBrowser],
     make_admin: Callable[[str, str], AdvisorAccount], db_url: str,
 ) -> None:
-    other = browser()
+    other = form_browser()
     await other.login(make_admin("olle.ek@foretagssupport.se", "Olle Ek"))
     _, html = await admin_browser.get("/admin/intents/greet")
     example_id = re.search(r'/admin/examples/(\d+)"', html).group(1)  # type: ignore[union-attr]

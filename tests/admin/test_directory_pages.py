@@ -116,10 +116,10 @@ async def test_entries_not_reviewed_for_a_year_are_flagged(admin_browser: AdminB
 
 
 async def test_a_directory_save_from_an_old_form_is_refused_and_the_text_kept(
-    admin_browser: AdminBrowser, browser: Callable[[], AdminBrowser],
+    admin_browser: AdminBrowser, form_browser: Callable[[], AdminBrowser],
     make_admin: Callable[[str, str], AdvisorAccount], db_url: str,
 ) -> None:
-    other = browser()
+    other = form_browser()
     await other.login(make_admin("olle.ek@foretagssupport.se", "Olle Ek"))
     _, html = await admin_browser.get("/admin/directory/organisations/almi")
     fields = form_fields(html)

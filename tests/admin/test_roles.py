@@ -56,9 +56,9 @@ def test_the_admin_has_the_routes_of_every_area(gateway: TestClient) -> None:
 
 
 async def test_an_advisor_gets_403_on_every_admin_url(
-    gateway: TestClient, browser: Callable[[], AdminBrowser], advisor: AdvisorAccount
+    gateway: TestClient, form_browser: Callable[[], AdminBrowser], advisor: AdvisorAccount
 ) -> None:
-    page = browser()
+    page = form_browser()
     assert await page.login(advisor) == 303
     routes = admin_routes(gateway)
     assert len(routes) >= 20
@@ -72,9 +72,9 @@ async def test_an_advisor_gets_403_on_every_admin_url(
 
 
 async def test_without_a_session_every_admin_url_leads_to_the_login(
-    gateway: TestClient, browser: Callable[[], AdminBrowser]
+    gateway: TestClient, form_browser: Callable[[], AdminBrowser]
 ) -> None:
-    page = browser()
+    page = form_browser()
     for method, path in admin_routes(gateway):
         if method == "GET":
             status, _ = await page.get(path)

@@ -204,8 +204,10 @@ def _save(key: str) -> Callable[[web.Request], Any]:
             found = await read(request, _load, kind, row_id)
             if found is None:
                 return not_found(request, account, "Posten finns inte i katalogen.")
+            latest = forms.typed_fields(found[0])
+            yours = [field for field in forms.typed_fields(data) if field not in latest]
             return await _render(request, account, kind, row_id, found[0], found[1], status=409,
-                                 conflict={"message": STALE, "yours": forms.typed_fields(data)})
+                                 conflict={"message": STALE, "yours": yours})
         except NotFound:
             return not_found(request, account, "Posten finns inte i katalogen.")
         raise done(f"/admin/directory/{key}/{row_id}", "sparat")
