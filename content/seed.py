@@ -30,6 +30,7 @@ from directory.seed import SeedError, SeedReport, content_hash
 from directory.seed import load_seed as load_directory_seed
 
 NLU_BLOCK_KEYS = ("synonym", "regex", "lookup")
+DESCRIPTIONS = Path(__file__).resolve().parent / "descriptions.yml"
 INTENT_FIELDS = ("kind", "description", "action", "response", "rule_title", "nlu_file", "retired")
 
 
@@ -140,10 +141,13 @@ def _simple_rule(rule: Mapping[str, Any]) -> tuple[list[str], str] | None:
     return None
 
 
-def load_seed(project: Path = PROJECT_ROOT, topic_ids: Iterable[str] = ()) -> ContentSeed:
+def load_seed(project: Path = PROJECT_ROOT, topic_ids: Iterable[str] = (),
+              descriptions: Path = DESCRIPTIONS) -> ContentSeed:
     """The content of the project's files in canonical form. `topic_ids`: the directory
-    topics (a rule to action_referral makes an intent a referral intent when its topic exists)."""
+    topics (a rule to action_referral makes an intent a referral intent when its topic exists);
+    `descriptions`: what each intent means, in Swedish, for the admins."""
     topics = set(topic_ids)
+    described = (_read(descriptions).get("descriptions") or {}) if descriptions.exists() else {}
     domain = _read(project / "domain.yml")
     order = {name: i for i, name in enumerate(_intent_names(domain))}
     seed = ContentSeed()
@@ -192,7 +196,8 @@ def load_seed(project: Path = PROJECT_ROOT, topic_ids: Iterable[str] = ()) -> Co
         else:
             kind, response = CONVERSATION, action if action.startswith("utter_") else None
         seed.intents.append({
-            "name": name, "kind": kind, "description": "", "action": action, "response": response,
+            "name": name, "kind": kind, "description": str(described.get(name) or ""), "action": action,
+            "response": response,
             "rule_title": title, "nlu_file": files[name], "retired": False,
             "examples": list(dict.fromkeys(examples[name])),
         })

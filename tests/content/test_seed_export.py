@@ -226,3 +226,10 @@ def test_rasa_accepts_the_exported_project(factory: sessionmaker[Session], tmp_p
         cwd=target, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_every_shipped_intent_has_a_swedish_description_for_the_admins() -> None:
+    seed = load_seed()
+    described = yaml.safe_load((PROJECT_ROOT / "content" / "descriptions.yml").read_text(encoding="utf-8"))
+    assert [i["name"] for i in seed.intents if not i["description"]] == []
+    assert set(described["descriptions"]) == {i["name"] for i in seed.intents}  # none stale
