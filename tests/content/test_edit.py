@@ -272,3 +272,22 @@ def test_intents_and_responses_saved_twice_from_one_form_conflict(factory: sessi
         assert edit.get_intent(s, "greet").description == "Hälsningar"
         assert s.scalars(select(Response.variations).where(Response.name == "utter_greet")).one() == [{"text": "Hej!"}]
         assert s.scalar(select(Intent.description).where(Intent.name == "greet")) == "Hälsningar"
+
+
+def test_two_saves_racing_past_the_version_check_the_update_itself_refuses(factory: sessionmaker[Session]) -> None:
+    """The form check compares versions; between that check and the UPDATE another save may
+    land. The row's version_id_col makes the UPDATE say WHERE version = :seen, so the
+    second save fails (the gateway shows it as the same stale-save message)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    first = factory()
+    example = edit.get_intent(first, "greet").examples[0]
+    example_id, seen = example.id, example.version
+    with transaction(factory) as other:
+        edit.edit_example(other, ADMIN, NOW, example_id, seen, "hej hej på er där")
+    with pytest.raises(StaleDataError):
+        edit.edit_example(first, ADMIN, NOW, example_id, seen, "goddag på er alla")  # still `seen` in memory
+    first.rollback()
+    first.close()
+    with factory() as s:
+        assert s.get(Example, example_id).text == "hej hej på er där"  # type: ignore[union-attr]

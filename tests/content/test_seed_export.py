@@ -3,6 +3,7 @@ an admin's edit, and exported back as a Rasa project that says the same thing.""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -233,3 +234,28 @@ def test_every_shipped_intent_has_a_swedish_description_for_the_admins() -> None
     described = yaml.safe_load((PROJECT_ROOT / "content" / "descriptions.yml").read_text(encoding="utf-8"))
     assert [i["name"] for i in seed.intents if not i["description"]] == []
     assert set(described["descriptions"]) == {i["name"] for i in seed.intents}  # none stale
+
+
+@pytest.mark.postgres
+def test_seeding_and_a_stale_save_on_postgresql(postgres_url: str) -> None:
+    from content import edit
+    from core.db import make_engine, make_sessionmaker
+    from core.editing import Actor, Conflict
+    from scripts.db import seed, upgrade
+
+    upgrade(postgres_url)
+    seed(postgres_url)
+    assert "0 inserted" in seed(postgres_url).splitlines()[1]  # the content, seeded twice
+    engine = make_engine(postgres_url)
+    factory = make_sessionmaker(engine)
+    try:
+        with factory() as s:
+            example = edit.get_intent(s, "greet").examples[0]
+        actor = Actor(None, "test")
+        now = dt.datetime(2026, 12, 4, tzinfo=dt.timezone.utc)
+        with transaction(factory) as s:
+            edit.edit_example(s, actor, now, example.id, example.version, "hej på er allihop")
+        with pytest.raises(Conflict), transaction(factory) as s:
+            edit.edit_example(s, actor, now, example.id, example.version, "tjena allihop")
+    finally:
+        engine.dispose()
