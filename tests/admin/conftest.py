@@ -1,6 +1,10 @@
 """Fixtures for the admin pages: the gateway's building blocks (tests/gateway/conftest.py)
 on a database that also holds the shipped directory and content, admin accounts, and
-`AdminBrowser`: a logged-in browser that submits the pages' forms."""
+`AdminBrowser`: a logged-in browser that submits the pages' forms.
+
+A test that writes to the database while the in-process gateway runs does it in a thread
+(asyncio.to_thread): a blocking SQLite write on the event loop's thread would wait for a
+lock that only the loop itself can release."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ sees, what is saved, and what happens when a save is refused or comes too late."
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
 import re
 from collections.abc import Callable
@@ -117,7 +118,7 @@ async def test_two_admins_editing_one_example_the_second_is_told_and_keeps_their
     make_admin: Callable[[str, str], AdvisorAccount], db_url: str,
 ) -> None:
     other = form_browser()
-    await other.login(make_admin("olle.ek@foretagssupport.se", "Olle Ek"))
+    await other.login(await asyncio.to_thread(make_admin, "olle.ek@foretagssupport.se", "Olle Ek"))
     _, html = await admin_browser.get("/admin/intents/greet")
     example_id = re.search(r'/admin/examples/(\d+)"', html).group(1)  # type: ignore[union-attr]
     await admin_browser.get(f"/admin/examples/{example_id}")  # both admins open the form

@@ -3,6 +3,7 @@ and a save that comes too late."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html as html_lib
 import re
@@ -103,10 +104,13 @@ async def test_a_topics_targets_are_reordered_by_their_numbers(admin_browser: Ad
 
 
 async def test_entries_not_reviewed_for_a_year_are_flagged(admin_browser: AdminBrowser, db_url: str) -> None:
-    engine = make_engine(db_url)
-    with transaction(make_sessionmaker(engine)) as session:
-        session.execute(update(Organisation).where(Organisation.id == "ekn").values(reviewed=dt.date(2025, 1, 2)))
-    engine.dispose()
+    def age_ekn() -> None:
+        engine = make_engine(db_url)
+        with transaction(make_sessionmaker(engine)) as session:
+            session.execute(update(Organisation).where(Organisation.id == "ekn").values(reviewed=dt.date(2025, 1, 2)))
+        engine.dispose()
+
+    await asyncio.to_thread(age_ekn)
     _, html = await admin_browser.get("/admin/directory")
     row = re.search(r'organisations/ekn">.*?</tr>', html, re.S)
     assert row is not None and "behöver granskas" in row.group(0)
@@ -120,7 +124,7 @@ async def test_a_directory_save_from_an_old_form_is_refused_and_the_text_kept(
     make_admin: Callable[[str, str], AdvisorAccount], db_url: str,
 ) -> None:
     other = form_browser()
-    await other.login(make_admin("olle.ek@foretagssupport.se", "Olle Ek"))
+    await other.login(await asyncio.to_thread(make_admin, "olle.ek@foretagssupport.se", "Olle Ek"))
     _, html = await admin_browser.get("/admin/directory/organisations/almi")
     fields = form_fields(html)
     _, html_other = await other.get("/admin/directory/organisations/almi")

@@ -142,7 +142,7 @@ async def test_a_message_that_cannot_be_an_example_stays_in_the_list_with_the_re
 
 
 async def test_without_rasas_tracker_store_the_messages_are_still_listed(
-    admin_browser: AdminBrowser, message_ids: dict[str, int]
+    message_ids: dict[str, int], admin_browser: AdminBrowser  # written before the gateway starts
 ) -> None:
     _, html = await admin_browser.get("/admin/review")
     listed = items(html)
