@@ -187,3 +187,20 @@ async def test_retiring_an_intent_and_restoring_it(admin_browser: AdminBrowser, 
     assert query(db_url, select(Intent.retired).where(Intent.name == "thank")) == [True]
     _, html = await admin_browser.get("/admin/intents")
     assert "/admin/intents/thank" not in html and "Visa även avvecklade (1)" in html
+
+
+async def test_one_example_is_moved_or_deleted_from_its_own_page(admin_browser: AdminBrowser, db_url: str) -> None:
+    first, second = texts(db_url, "greet")[:2]
+    _, html = await admin_browser.get("/admin/intents/greet")
+    ids = re.findall(r'/admin/examples/(\d+)"', html)[:2]
+    _, form = await admin_browser.get(f"/admin/examples/{ids[0]}")
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)  # type: ignore[union-attr]
+    status, html, _ = await admin_browser.post(f"/admin/examples/{ids[0]}", {"do": "move", "version": version})
+    assert status == 400 and "Välj vilken avsikt exemplet ska flyttas till." in html
+    _, _, path = await admin_browser.post(f"/admin/examples/{ids[0]}", {"do": "move", "version": version,
+                                                                        "target": "thank"})
+    assert path == "/admin/intents/thank?klart=flyttade" and first in texts(db_url, "thank")
+    _, form = await admin_browser.get(f"/admin/examples/{ids[1]}")
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)  # type: ignore[union-attr]
+    _, _, path = await admin_browser.post(f"/admin/examples/{ids[1]}", {"do": "delete", "version": version})
+    assert path == "/admin/intents/greet?klart=borttagna" and second not in texts(db_url, "greet")

@@ -204,13 +204,15 @@ async def example_change(request: web.Request) -> web.StreamResponse:
     example_id = int(request.match_info["id"])
     action, text = form.get("do", "save"), form.get("text", "")
     actor, now, version = actor_of(account), now_of(request), version_of(form)
-    intent = form.get("intent", "")
     try:
         if action == "delete":
+            deleted = await read(request, queries.example, example_id)
             await transact(request, edit.delete_examples, actor, now, {example_id: version})
-            raise done(f"/admin/intents/{intent}", "borttagna")
+            raise done(f"/admin/intents/{deleted.intent if deleted else ''}", "borttagna")
         if action == "move":
             target = form.get("target", "")
+            if not target:
+                raise Invalid([Problem("target", "Välj vilken avsikt exemplet ska flyttas till.")])
             await transact(request, edit.move_examples, actor, now, {example_id: version}, target)
             raise done(f"/admin/intents/{target}", "flyttade")
         saved = await transact(request, edit.edit_example, actor, now, example_id, version, text)
