@@ -141,7 +141,11 @@ class _Literal(str):
     """A string written as a YAML literal block (`examples: |`)."""
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML was built with it: ten times faster on 8,000 examples.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
     pass
 
 

@@ -31,6 +31,8 @@ from directory.seed import load_seed as load_directory_seed
 
 NLU_BLOCK_KEYS = ("synonym", "regex", "lookup")
 DESCRIPTIONS = Path(__file__).resolve().parent / "descriptions.yml"
+# libyaml's parser when PyYAML was built with it (safe either way).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 INTENT_FIELDS = ("kind", "description", "action", "response", "rule_title", "nlu_file", "retired")
 
 
@@ -100,7 +102,7 @@ def block_from_row(row: DialogueBlock) -> dict[str, Any]:
 
 def _read(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=_LOADER) or {}
     if not isinstance(data, dict):
         raise SeedError(f"{path}: expected a mapping")
     return data
