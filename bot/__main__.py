@@ -1,8 +1,11 @@
 """Command line of the gateway.
 
 python -m bot serve                                   run the gateway
-python -m bot create-advisor --email E --name N       create an advisor account
-    (password asked twice at a prompt, or read from stdin with --password-stdin)
+python -m bot create-advisor --email E --name N       create an account (--role advisor|admin;
+    --update resets an existing one's name, password and role and reactivates it; the
+    password is asked twice at a prompt, or read from stdin with --password-stdin)
+python -m bot deactivate-account --email E            no more logins; its sessions end at once
+python -m bot list-accounts                           every account, its role and whether active
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     create.add_argument("--update", action="store_true", help="update an existing account")
+    create.add_argument("--role", choices=("advisor", "admin"), help="advisor (default for a new account) or admin")
+    deactivate = commands.add_parser("deactivate-account", help="deactivate an account and end its sessions")
+    deactivate.add_argument("--email", required=True)
+    commands.add_parser("list-accounts", help="list the accounts")
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -40,7 +47,32 @@ def main(argv: list[str] | None = None) -> int:
             access_log=None,
         )
         return 0
-    return _create_advisor(settings.database_url, args)
+    if args.command == "create-advisor":
+        return _create_advisor(settings.database_url, args)
+    return _accounts(settings.database_url, args)
+
+
+def _accounts(database_url: str, args: argparse.Namespace) -> int:
+    from bot.accounts.manage import ROLE_LABELS, AccountError, deactivate_account, list_accounts
+    from core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    try:
+        factory = make_sessionmaker(engine)
+        if args.command == "deactivate-account":
+            try:
+                advisor = deactivate_account(factory, args.email)
+            except AccountError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            print(f"Kontot {advisor.name} <{advisor.email}> är inaktiverat; dess inloggningar är avslutade.")
+            return 0
+        for row in list_accounts(factory):
+            state = "aktivt" if row.active else "inaktiverat"
+            print(f"{row.email}\t{row.name}\t{ROLE_LABELS.get(row.role, row.role)}\t{state}")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _create_advisor(database_url: str, args: argparse.Namespace) -> int:
@@ -56,14 +88,16 @@ def _create_advisor(database_url: str, args: argparse.Namespace) -> int:
             return 1
     engine = make_engine(database_url)
     try:
-        advisor = create_advisor(make_sessionmaker(engine), args.email, args.name, password, update=args.update)
+        advisor = create_advisor(make_sessionmaker(engine), args.email, args.name, password, update=args.update,
+                                 role=args.role)
     except AccountError as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         engine.dispose()
     verb = "uppdaterad" if args.update else "skapad"
-    print(f"Rådgivaren {advisor.name} <{advisor.email}> är {verb}.")
+    who = "Administratören" if advisor.role == "admin" else "Rådgivaren"
+    print(f"{who} {advisor.name} <{advisor.email}> är {verb}.")
     return 0
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from core.db import Base
 
@@ -25,6 +26,13 @@ class DirectoryRow:
     # Hash of the seed content this row was last written from. When the row's current
     # content hashes differently, an admin edited it and the seeder leaves it alone.
     seed_hash: Mapped[str | None] = mapped_column(String(64))
+    # Optimistic locking for the admin's editor: each class maps it as its version_id_col,
+    # so an UPDATE only succeeds on the version the admin's form was rendered from.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class Organisation(DirectoryRow, Base):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.admin.review.models  # (registers the reviewed messages)
 import bot.conversation.models  # noqa: F401  (registers the conversation tables)
+import content.models  # noqa: F401  (registers intents, examples, responses, dialogue)
 import core.audit  # (registers the audit log)
 import core.serving  # noqa: F401  (registers the serving table)
 import directory.models  # noqa: F401  (registers the directory tables)

@@ -1,4 +1,5 @@
-"""Bring the database up to date: run the Alembic migrations, then seed the directory.
+"""Bring the database up to date: run the Alembic migrations, then seed the directory and
+the content (intents, examples, responses, dialogue: content/seed.py).
 
 `.venv/bin/python -m scripts.db` (idempotent; `make run` and the tests call it).
 """
@@ -11,6 +12,7 @@ import sys
 from alembic import command
 from alembic.config import Config
 
+from content.seed import seed_content
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import PROJECT_ROOT, load_settings
 from directory.seed import seed_directory
@@ -27,11 +29,15 @@ def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def seed(database_url: str) -> str:
+def seed(database_url: str, *, with_content: bool = True) -> str:
+    """Seed the directory, then (unless told not to) the content, in one transaction."""
     engine = make_engine(database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            return seed_directory(session).summary()
+            summary = f"directory: {seed_directory(session).summary()}"
+            if with_content:
+                summary += f"\ncontent: {seed_content(session).summary()}"
+            return summary
     finally:
         engine.dispose()
 
@@ -44,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or load_settings().database_url
     upgrade(url)
     if not args.no_seed:
-        print(f"Directory seeded: {seed(url)}")
+        print(f"Seeded.\n{seed(url)}")
     return 0
 
 

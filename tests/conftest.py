@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated, seeded SQLite database per test (PostgreSQL when asked)."""
+"""Shared fixtures: a migrated SQLite database with the directory seeded, per test (PostgreSQL when asked)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def database_url(tmp_path: Path) -> str:
 def seeded_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     """The real migrations and the shipped directory, in a fresh database."""
     upgrade(database_url)
-    seed(database_url)
+    seed(database_url, with_content=False)  # the actions read the directory only
     engine = make_engine(database_url)
     factory = make_sessionmaker(engine)
     runtime.use_sessions(factory)

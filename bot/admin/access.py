@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
 
 from bot import texts
 from bot.accounts import auth
@@ -21,6 +22,10 @@ from bot.web.security import console_origin_ok
 from bot.web.session_cookie import session_token
 
 LOGIN_PATH = "/admin/login"
+# The gateway's bodies are small (64 KiB); an admin's form may carry a long text, and a
+# text that is too long must come back with a Swedish message, not a bare 413.
+ADMIN_MAX_BODY = 2 * 1024 * 1024
+TOO_LARGE = "Det du skickade är för stort (mer än 2 MB). Inget är sparat; korta ner texten och försök igen."
 
 
 async def require_admin(request: web.Request) -> AdvisorRef:
@@ -42,11 +47,24 @@ def csrf_token(request: web.Request) -> str:
     return auth.csrf_for(request.app[settings_key].session_secret, token) if token else ""
 
 
-async def check_post(request: web.Request) -> dict[str, str]:
-    """The form of a POST, after the origin and CSRF checks (403 otherwise)."""
-    form = {key: str(value) for key, value in (await request.post()).items() if isinstance(value, str)}
+async def post_form(request: web.Request) -> MultiDictProxy[str]:
+    """Every field of a POST (repeated names too), after the origin and CSRF checks (403
+    otherwise). Files are ignored."""
+    try:
+        raw = await request.clone(client_max_size=ADMIN_MAX_BODY).post()
+    except web.HTTPRequestEntityTooLarge:
+        html = aiohttp_jinja2.render_string("forbidden.html", request, {"message": TOO_LARGE})
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=ADMIN_MAX_BODY, actual_size=request.content_length or 0, text=html, content_type="text/html"
+        ) from None
+    form: MultiDict[str] = MultiDict((key, value) for key, value in raw.items() if isinstance(value, str))
     candidate = form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     secret = request.app[settings_key].session_secret
     if not console_origin_ok(request) or not auth.csrf_ok(secret, session_token(request), candidate):
         raise web.HTTPForbidden(text=texts.CSRF_FAILED)
-    return form
+    return MultiDictProxy(form)
+
+
+async def check_post(request: web.Request) -> dict[str, str]:
+    """The form of a POST as a dict (the last value of a repeated name), after the checks."""
+    return dict((await post_form(request)).items())

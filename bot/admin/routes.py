@@ -8,7 +8,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.admin.views import session
+from bot.admin.keys import bench_f1_source, f1_source_key
+from bot.admin.sockets import accounts_listener
+from bot.admin.views import accounts, directory, history, intents, responses, review, session
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -25,3 +27,13 @@ def setup_admin(app: web.Application) -> None:
     router.add_get("/admin/login", session.login_page, name="admin_login_page")
     router.add_post("/admin/login", session.login, name="admin_login")
     router.add_post("/admin/logout", session.logout, name="admin_logout")
+    # The content, the directory, the review of conversations, the history and the
+    # accounts (issue 8, part A).
+    app[f1_source_key] = bench_f1_source
+    intents.setup(router)
+    responses.setup(router)
+    directory.setup(router)
+    review.setup(app)
+    history.setup(router)
+    accounts.setup(router)
+    app.cleanup_ctx.append(accounts_listener)

@@ -26,7 +26,7 @@ from bot.web.keys import (
 )
 from bot.web.security import is_same_origin, json_exception
 from bot.web.session_cookie import session_token
-from bot.web.socket import JsonSocket, decode_frame
+from bot.web.socket import ACCOUNT_ENDED, JsonSocket, decode_frame
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,17 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
 
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
-    async with request.app[websockets_key].serving(ws):
-        await ConsoleConnection(request, ws, advisor).run()
+    async with request.app[websockets_key].serving(ws, advisor.id):
+        await ConsoleConnection(request, ws, advisor, token).run()
     return ws
 
 
 class ConsoleConnection(JsonSocket):
-    def __init__(self, request: web.Request, ws: web.WebSocketResponse, advisor: AdvisorRef) -> None:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, advisor: AdvisorRef, token: str) -> None:
         super().__init__(ws)
         self.app = request.app
         self.advisor = advisor
+        self.token = token
         self.core = request.app[core_key]
         timeout = request.app[settings_key].advisor_timeout_seconds
         self.beat_interval = max(1.0, min(15.0, timeout / 4))
@@ -79,6 +80,11 @@ class ConsoleConnection(JsonSocket):
                     await self.core.presence.touch(self.advisor.id, force=True)
 
     async def _beat(self) -> None:
+        # A session that ended (logout elsewhere, expiry, the account deactivated, also from
+        # the command line) closes the socket within one beat.
+        if await auth.session_advisor(self.app[db_key], self.token, self.app[clock_key]()) is None:
+            await self.ws.close(code=ACCOUNT_ENDED, message=b"session ended")
+            return
         await self.core.presence.touch(self.advisor.id, force=True)
 
     async def _read_loop(self) -> None:

@@ -16,6 +16,10 @@ from bot.conversation.pubsub import Event, Subscription
 
 log = logging.getLogger(__name__)
 
+# Close code of a socket whose account was deactivated or whose session ended (4000-4999
+# are the application's own; the console shows its login again).
+ACCOUNT_ENDED = 4401
+
 
 class OpenSockets:
     """The gateway's open WebSockets and the tasks serving them.
@@ -26,19 +30,31 @@ class OpenSockets:
 
     def __init__(self) -> None:
         self._open: dict[web.WebSocketResponse, asyncio.Task[Any]] = {}
+        self._accounts: dict[web.WebSocketResponse, int] = {}
 
     def __len__(self) -> int:
         return len(self._open)
 
     @contextlib.asynccontextmanager
-    async def serving(self, ws: web.WebSocketResponse) -> AsyncIterator[None]:
+    async def serving(self, ws: web.WebSocketResponse, account_id: int | None = None) -> AsyncIterator[None]:
+        """Track a socket (and the account it serves, if any) while it is open."""
         task = asyncio.current_task()
         assert task is not None
         self._open[ws] = task
+        if account_id is not None:
+            self._accounts[ws] = account_id
         try:
             yield
         finally:
             self._open.pop(ws, None)
+            self._accounts.pop(ws, None)
+
+    async def close_account(self, account_id: int) -> int:
+        """Close every open socket of an account whose sessions ended; returns how many."""
+        mine = [ws for ws, owner in list(self._accounts.items()) if owner == account_id]
+        for ws in mine:
+            await ws.close(code=ACCOUNT_ENDED, message=b"session ended")
+        return len(mine)
 
     async def close_all(self, timeout: float = 5.0) -> None:
         open_now = dict(self._open)
