@@ -1,7 +1,7 @@
 """message_nlu: what the bot understood of each company message; sync cursors
 
 Revision ID: 0011_message_nlu
-Revises: 0008_audit
+Revises: 0009_content
 Create Date: 2026-12-04
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0011_message_nlu'
-down_revision: Union[str, Sequence[str], None] = '0008_audit'
+down_revision: Union[str, Sequence[str], None] = '0009_content'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

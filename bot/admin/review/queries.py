@@ -25,6 +25,7 @@ from bot.admin.review.models import ReviewedMessage
 from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, ConversationEvent, Message
 from content.models import Response
+from directory.mentions import first_named, name_patterns
 from directory.queries import organisation_names
 
 SCAN = 2000  # the most recent messages looked at for one page of the list
@@ -82,23 +83,6 @@ class ReviewPage:
 
 
 # ---------------------------------------------------------------- plain rules
-
-
-def name_patterns(names: Mapping[str, Sequence[str]]) -> list[tuple[re.Pattern[str], str]]:
-    """One whole-word pattern per name or alias, longest first."""
-    pairs = sorted(((n, t) for t, candidates in names.items() for n in candidates if n.strip()),
-                   key=lambda pair: -len(pair[0]))
-    return [(re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE), t) for n, t in pairs]
-
-
-def first_named(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> str | None:
-    best: tuple[int, int, str] | None = None
-    for pattern, target in patterns:
-        match = pattern.search(text)
-        if match is not None:
-            key = (match.start(), match.start() - match.end(), target)
-            best = key if best is None or key < best else best
-    return best[2] if best else None
 
 
 def pair(sent: Sequence[tuple[int, str]], turns: Sequence[tracker.Turn]) -> dict[int, tracker.Turn]:
