@@ -39,6 +39,31 @@ def message_too_long(max_chars: int) -> str:
     return f"Meddelandet är för långt. Du kan skriva högst {max_chars} tecken."
 
 
+def at_capacity(limit: int) -> str:
+    chats = "en chatt" if limit == 1 else f"{limit} chattar"
+    return (
+        f"Du har redan {chats}, så många du kan ha samtidigt. "
+        "Avsluta eller lämna över en chatt först."
+    )
+
+
+TRANSFER_TO_SELF = "Du har redan chatten. Välj en kollega att lämna över till."
+TRANSFER_UNKNOWN_ADVISOR = "Rådgivaren finns inte."
+
+
+def transfer_not_available(name: str) -> str:
+    return f"{name} är inte tillgänglig just nu. Välj en kollega som är inloggad och tillgänglig."
+
+
+def transfer_full(name: str, limit: int) -> str:
+    return f"{name} har redan {limit} chattar, så många hen kan ha samtidigt."
+
+
+def transfer_note(sender: str, receiver: str, note: str | None) -> str:
+    text = f"{sender} lämnade över chatten till {receiver}."
+    return f"{text}\n{note}" if note else text
+
+
 def already_claimed(name: str | None) -> str:
     if name:
         return f"Chatten har redan tagits av {name}."

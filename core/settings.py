@@ -30,6 +30,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -63,6 +70,18 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
+    # --- the advisor's inbox (bot/console); documented in .env.example ---
+    console_max_chats_default: int = 3
+    auto_assign: bool = False
+    queue_wait_alert_seconds: int = 180
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: int = 15
     # --- Slack (bot/channels/slack); the channel is off while the token is unset ---
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
@@ -91,6 +110,11 @@ class Settings:
             return self.teams_token_url
         tenant = self.teams_tenant_id or "botframework.com"
         return f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+
+    @property
+    def transcript_email_enabled(self) -> bool:
+        """Transcripts can be e-mailed to companies once a mail server is configured."""
+        return bool(self.smtp_host and self.smtp_from)
 
     @property
     def rasa_url(self) -> str:
@@ -139,6 +163,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+        console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
+        auto_assign=_bool(env, "AUTO_ASSIGN", False),
+        queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),
+        smtp_host=env.get("SMTP_HOST", "").strip(),
+        smtp_port=_int(env, "SMTP_PORT", 587),
+        smtp_user=env.get("SMTP_USER", "").strip(),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_from=env.get("SMTP_FROM", "").strip(),
+        smtp_starttls=_bool(env, "SMTP_STARTTLS", True),
+        smtp_ssl=_bool(env, "SMTP_SSL", False),
+        smtp_timeout_seconds=_positive(env, "SMTP_TIMEOUT_SECONDS", 15),
         slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
         slack_api_url=_with_slash(env.get("SLACK_API_URL") or "https://slack.com/api/"),

@@ -7,14 +7,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import load_only
 
 from bot import texts
 from bot.conversation import events, store
 from bot.conversation.errors import NotFound
-from bot.conversation.models import Conversation, Ticket
+from bot.conversation.models import Advisor, Conversation, Ticket
 from bot.conversation.presence import ONLINE_WINDOW
 from bot.rules import hours as opening
 from bot.rules import queue as rules
+from bot.rules.assignment import limit_of
 
 # Conversations the bot handled this recently are offered for taking over.
 RECENT_WINDOW = dt.timedelta(minutes=30)
@@ -25,13 +27,19 @@ async def queue_snapshot(
     advisor_id: int,
     now: dt.datetime,
     hours: opening.OpeningHours,
+    default_limit: int = 3,
 ) -> dict[str, Any]:
     async with sessions() as s:
         waiting = await store.waiting_entries(s)
+        # Only what a queue item shows: the queue goes to every console at every change.
+        shown = load_only(
+            Conversation.id, Conversation.channel, Conversation.display_name, Conversation.page,
+            Conversation.question, Conversation.company_name,
+        )
         conversations = {
             c.id: c
             for c in await s.scalars(
-                select(Conversation).where(Conversation.id.in_([e.conversation_id for e in waiting]))
+                select(Conversation).options(shown).where(Conversation.id.in_([e.conversation_id for e in waiting]))
             )
         }
         mine = list(
@@ -41,11 +49,13 @@ async def queue_snapshot(
                 .order_by(Conversation.claimed_at)
             )
         )
-        ids = [e.conversation_id for e in waiting] + [c.id for c in mine]
-        previews = await store.previews(s, ids)
+        ids = [e.conversation_id for e in waiting if not conversations[e.conversation_id].question]
+        previews = await store.previews(s, ids + [c.id for c in mine if not c.question])
         names = await store.advisor_names(s, {advisor_id})
         online = await store.advisors_online(s, now - ONLINE_WINDOW)
+        available = await store.advisors_online(s, now - ONLINE_WINDOW, available_only=True)
         open_tickets = await store.open_ticket_count(s)
+        me = await s.get(Advisor, advisor_id)
     queue = []
     for position, entry in enumerate(waiting, start=1):
         conv = conversations[entry.conversation_id]
@@ -61,8 +71,9 @@ async def queue_snapshot(
                 "channel": conv.channel,
                 "display_name": conv.display_name,
                 "page": conv.page,
-                "preview": previews.get(conv.id, ""),
-                "summary": conv.summary,
+                "question": conv.question,
+                "preview": (conv.question or previews.get(conv.id, ""))[:200],
+                "company_name": conv.company_name,
             }
         )
     is_open = opening.is_open(hours, now)
@@ -71,6 +82,12 @@ async def queue_snapshot(
         "queue": queue,
         "mine": [summary_json(c, names.get(advisor_id), previews.get(c.id, "")) for c in mine],
         "advisors_online": len(online),
+        "advisors_available": len(available),
+        "me": {
+            "presence": me.presence if me else "available",
+            "chats": len(mine),
+            "max_chats": limit_of(me.max_chats if me else None, default_limit),
+        },
         "open_tickets": open_tickets,
         "opening": {
             "open": is_open,
@@ -87,10 +104,12 @@ def summary_json(conv: Conversation, advisor_name: str | None, preview: str) -> 
         "advisor": ({"id": conv.advisor_id, "name": advisor_name} if conv.advisor_id is not None else None),
         "channel": conv.channel,
         "display_name": conv.display_name,
+        "company_name": conv.company_name,
         "claimed_at": store.iso(conv.claimed_at),
         "updated_at": store.iso(conv.updated_at),
         "last_seq": conv.last_seq,
-        "preview": preview,
+        "question": conv.question,
+        "preview": (conv.question or preview)[:200],
         "summary": conv.summary,
     }
 

@@ -9,13 +9,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import update
 
 from bot import texts
 from bot.accounts import auth
 from bot.console import queries
+from bot.console import texts as console_texts
+from bot.console.keys import assignment_key, mailer_key
+from bot.conversation import store
 from bot.conversation.context import AdvisorRef
+from bot.conversation.models import Conversation
 from bot.rules import queue as rules
-from bot.rules import validation
+from bot.rules import transcript, validation
 from bot.rules.validation import Invalid
 from bot.web.keys import (
     channel_labels_key,
@@ -48,12 +53,12 @@ async def current_advisor(request: web.Request) -> AdvisorRef:
     return advisor
 
 
-async def _advisor_for_post(request: web.Request) -> AdvisorRef:
+async def advisor_for_post(request: web.Request) -> AdvisorRef:
     _check_csrf(request)
     return await current_advisor(request)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
@@ -71,10 +76,18 @@ def _session_body(request: web.Request, token: str, advisor: AdvisorRef | None) 
         "csrf_token": auth.csrf_for(request.app[settings_key].session_secret, token),
     }
     if advisor is not None:
+        settings = request.app[settings_key]
         body["advisor"] = {"id": advisor.id, "name": advisor.name, "email": advisor.email}
         body["outcomes"] = [{"code": c, "label": label} for c, label in rules.OUTCOMES.items()]
         labels: Mapping[str, str] = request.app[channel_labels_key]
         body["channels"] = {name: label for name, label in labels.items()}
+        body["inbox"] = {
+            "queue_wait_alert_seconds": settings.queue_wait_alert_seconds,
+            "max_chats_default": settings.console_max_chats_default,
+            "auto_assign": settings.auto_assign,
+            "transcript_email": settings.transcript_email_enabled,
+            "max_message_chars": settings.max_message_chars,
+        }
     return body
 
 
@@ -94,7 +107,7 @@ async def session(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     _check_csrf(request)
-    body = await _json_body(request)
+    body = await json_body(request)
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
         raise Invalid("bad_request", texts.BAD_REQUEST)
@@ -137,7 +150,8 @@ async def logout(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     advisor = await current_advisor(request)
     snapshot = await queries.queue_snapshot(
-        request.app[db_key], advisor.id, request.app[clock_key](), request.app[hours_key]
+        request.app[db_key], advisor.id, request.app[clock_key](), request.app[hours_key],
+        request.app[settings_key].console_max_chats_default,
     )
     return web.json_response(snapshot)
 
@@ -167,15 +181,15 @@ async def conversation_messages(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
+    advisor = await advisor_for_post(request)
     conversation_id = request.match_info["id"]
-    await request.app[core_key].ownership.claim(conversation_id, advisor)
+    await request.app[assignment_key].claim(conversation_id, advisor)  # within the advisor's cap
     return web.json_response(await queries.conversation_detail(request.app[db_key], conversation_id))
 
 
 async def post_message(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
-    body = await _json_body(request)
+    advisor = await advisor_for_post(request)
+    body = await json_body(request)
     settings = request.app[settings_key]
     client_id = validation.client_id(body.get("client_id"))
     text = validation.clean_text(body.get("text"), settings.max_message_chars)
@@ -184,28 +198,52 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def hand_back(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
+    advisor = await advisor_for_post(request)
     conversation_id = request.match_info["id"]
     await request.app[core_key].ownership.hand_back(conversation_id, advisor)
     return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
 
 
 async def release(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
+    advisor = await advisor_for_post(request)
     conversation_id = request.match_info["id"]
     await request.app[core_key].ownership.release(conversation_id, advisor)
     return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
 
 
 async def close(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
-    body = await _json_body(request)
+    """Close with an outcome; with `email`, the transcript is e-mailed to that address."""
+    advisor = await advisor_for_post(request)
+    body = await json_body(request)
     outcome = body.get("outcome")
     note_raw = body.get("note")
     note = validation.clean_text(note_raw, 2000) if isinstance(note_raw, str) and note_raw.strip() else None
+    mailer = request.app[mailer_key]
+    email = transcript_address(body.get("email"))
+    if email is not None and not mailer.enabled:
+        return json_error(400, "email_not_configured", console_texts.EMAIL_NOT_CONFIGURED)
     conversation_id = request.match_info["id"]
     await request.app[core_key].ownership.close(conversation_id, advisor, str(outcome or ""), note)
-    return web.json_response({"conversation": await queries.conversation_json(request.app[db_key], conversation_id)})
+    transcript_email = None
+    if email is not None:
+        async with request.app[db_key].begin() as s:
+            await store.updated(
+                s, update(Conversation).where(Conversation.id == conversation_id).values(company_email=email)
+            )
+        await mailer.request(conversation_id, email, advisor.id)
+        transcript_email = {"to": email, "status": "pending"}
+    conversation = await queries.conversation_json(request.app[db_key], conversation_id)
+    return web.json_response({"conversation": conversation, "transcript_email": transcript_email})
+
+
+def transcript_address(raw: object) -> str | None:
+    """The close form's e-mail address (None: no transcript), or a Swedish Invalid."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    address = validation.clean_line(raw, transcript.MAX_EMAIL)
+    if not transcript.valid_email(address):
+        raise Invalid("invalid_email", console_texts.INVALID_EMAIL, {"email": console_texts.INVALID_EMAIL})
+    return address
 
 
 # ---------------------------------------------------------------- tickets
@@ -220,8 +258,8 @@ async def tickets(request: web.Request) -> web.Response:
 
 
 async def ticket_done(request: web.Request) -> web.Response:
-    advisor = await _advisor_for_post(request)
-    body = await _json_body(request)
+    advisor = await advisor_for_post(request)
+    body = await json_body(request)
     try:
         ticket_id = int(request.match_info["id"])
     except ValueError as exc:

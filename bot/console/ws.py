@@ -114,11 +114,12 @@ class ConsoleConnection(JsonSocket):
             except DomainError:
                 return
             await self.send({"type": "conversation", "conversation": conversation})
-        elif kind in {"message", "typing", "tickets"}:
+        elif kind in {"message", "typing", "tickets", "transfer", "transcript_email"}:
             await self.send(event)
 
     async def send_queue(self, event: str, conversation_id: Any) -> None:
         snapshot = await queries.queue_snapshot(
-            self.app[db_key], self.advisor.id, self.app[clock_key](), self.app[hours_key]
+            self.app[db_key], self.advisor.id, self.app[clock_key](), self.app[hours_key],
+            self.app[settings_key].console_max_chats_default,
         )
         await self.send({"type": "queue", "event": event, "conversation_id": conversation_id, **snapshot})

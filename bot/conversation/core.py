@@ -20,10 +20,12 @@ from bot.conversation.context import CoreConfig, CoreContext
 from bot.conversation.intake import Intake
 from bot.conversation.live import Announcer
 from bot.conversation.models import utcnow
+from bot.conversation.notes import Notes
 from bot.conversation.outbox import Outbox
 from bot.conversation.ownership import Ownership
 from bot.conversation.presence import Presence
 from bot.conversation.pubsub import Hub
+from bot.conversation.question import Questions
 from bot.conversation.rasa_client import RasaClient
 from bot.conversation.rasa_target import RasaTarget
 from bot.conversation.rasa_worker import RasaWorker
@@ -41,10 +43,14 @@ class ConversationCore:
     status: CompanyStatus
     outbox: Outbox
     rasa_target: RasaTarget
+    notes: Notes
+    questions: Questions
 
     async def messages_after(self, conversation_id: str, seq: int) -> list[dict[str, Any]]:
+        """What the company's own screen shows after `seq`: never an internal note."""
         async with self.ctx.sessions() as s:
-            return [store.message_json(m) for m in await store.messages_after(s, conversation_id, seq)]
+            messages = await store.messages_after(s, conversation_id, seq)
+        return [store.message_json(m) for m in messages if not store.is_internal(m)]
 
     async def start(self) -> None:
         await self.rasa_target.start()
@@ -72,6 +78,8 @@ def build_core(
     ownership = Ownership(ctx, worker, presence, status)
     worker.hand_off = ownership.hand_off
     worker.reopen = ownership.reopen
+    questions = Questions(ctx, rasa)
+    ownership.after_handoff.append(questions.remember)
     return ConversationCore(
         ctx=ctx,
         intake=Intake(ctx, worker.kick),
@@ -82,4 +90,6 @@ def build_core(
         status=status,
         outbox=Outbox(ctx, hub, poll_interval=outbox_poll_interval),
         rasa_target=RasaTarget(sessions, rasa),
+        notes=Notes(ctx),
+        questions=questions,
     )

@@ -52,3 +52,11 @@ class InvalidOutcome(DomainError):
 
     def __init__(self) -> None:
         super().__init__(texts.INVALID_OUTCOME)
+
+
+class AtCapacity(DomainError):
+    code = "too_many_chats"
+    status = 409
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(texts.at_capacity(limit))

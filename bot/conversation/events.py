@@ -34,6 +34,8 @@ class EventKind(str, Enum):
     CLOSED = "closed"  # the advisor closed the chat; data: outcome
     REOPENED = "reopened"  # the company wrote again in a closed chat
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa did not answer a company message
+    TRANSFERRED = "transferred"  # an advisor gave the chat to a colleague; data: to_advisor_id
+    TRANSCRIPT_SENT = "transcript_sent"  # the transcript was e-mailed to the company; data: to
 
 
 @dataclass(frozen=True)

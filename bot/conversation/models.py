@@ -67,6 +67,12 @@ class Advisor(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The advisor's own choice in the console: "available" (takes chats) or "away".
+    presence: Mapped[str] = mapped_column(String(16), default="available", server_default="available")
+    # Most chats the advisor holds at once; NULL: the CONSOLE_MAX_CHATS_DEFAULT setting.
+    max_chats: Mapped[int | None] = mapped_column(Integer)
+    # When a chat was last given to the advisor (a claim, a transfer, automatic assignment).
+    last_assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AdvisorSession(Base):
@@ -82,7 +88,10 @@ class AdvisorSession(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_conversations_channel_external"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_conversations_channel_external"),
+        Index("ix_conversations_state_closed_at", "state", "closed_at"),
+    )
 
     # Random and unguessable: for the widget it is the only credential. Also Rasa's sender id.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -106,6 +115,14 @@ class Conversation(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The advisor who closed it (advisor_id is cleared at close).
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    # What the company asked: its latest typed message the NLU took for a situation the
+    # directory knows (not a click, a greeting or "hur kontaktar jag er?").
+    question: Mapped[str | None] = mapped_column(Text)
+    # The company as the advisor knows it: for canned replies and the transcript e-mail.
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    company_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Message(Base):
@@ -119,7 +136,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(16))  # user | bot | advisor | system
+    role: Mapped[str] = mapped_column(String(16))  # user | bot | advisor | system | note (internal)
     text: Mapped[str | None] = mapped_column(Text)
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     image: Mapped[str | None] = mapped_column(Text)
@@ -278,3 +295,37 @@ class SyncCursor(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CannedReply(Base):
+    """A shared, ready-made advisor reply; `{företag}`, `{rådgivare}` ... are filled in
+    for the chat it is used in (`bot.rules.canned`)."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TranscriptEmail(Base):
+    """A closed chat's transcript, to be sent to the company by e-mail: stored first,
+    then sent (and retried) so that a mail server being down loses nothing."""
+
+    __tablename__ = "transcript_emails"
+    __table_args__ = (Index("ix_transcript_emails_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

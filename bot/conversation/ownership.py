@@ -10,7 +10,7 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.conversation import events, store
 from bot.conversation.context import AdvisorRef, CoreContext
-from bot.conversation.errors import AlreadyClaimed, InvalidOutcome, NotClaimable, NotFound, NotOwner
+from bot.conversation.errors import (
+    AlreadyClaimed,
+    AtCapacity,
+    InvalidOutcome,
+    NotClaimable,
+    NotFound,
+    NotOwner,
+)
 from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Participant, QueueEntry
 from bot.conversation.presence import Presence
@@ -44,6 +51,8 @@ class Ownership:
         self.rasa = rasa
         self.presence = presence
         self.status = status
+        # Run in the background after each hand-off (finding the company's question).
+        self.after_handoff: list[Callable[[str], Coroutine[Any, Any, None]]] = []
 
     # ------------------------------------------------------------------ towards a person
 
@@ -65,7 +74,7 @@ class Ownership:
                     self.rasa.spawn(self.rasa.set_paused(conversation_id, False))
                 return
             if summary is None:
-                summary = rules.build_summary(await store.user_texts(s, conversation_id))
+                summary = rules.build_summary(await store.user_texts(s, conversation_id), conv.summary)
             paused = conv.rasa_paused or bot_paused
             changed = await store.updated(
                 s,
@@ -97,6 +106,8 @@ class Ownership:
                 message = await store.add_message(s, conversation_id, "system", text, now, custom={"notice": "offline"})
             stored = store.message_json(message)
         await self.ctx.announce.messages(conversation_id, channel, target, [stored])
+        for follow_up in self.after_handoff:
+            self.rasa.spawn(follow_up(conversation_id))
         if is_open:
             await self.ctx.announce.conversation(conversation_id)
             await self.ctx.announce.queue("enqueued", conversation_id)
@@ -158,10 +169,17 @@ class Ownership:
 
     # ------------------------------------------------------------------ the advisor side
 
-    async def claim(self, conversation_id: str, advisor: AdvisorRef) -> None:
-        """Take a queued chat (or take over a bot chat). Exactly one concurrent claim wins."""
+    async def claim(self, conversation_id: str, advisor: AdvisorRef, limit: int | None = None) -> None:
+        """Take a queued chat (or take over a bot chat). Exactly one concurrent claim wins.
+        With a `limit`, an advisor who already holds that many chats is refused."""
         now = self.ctx.now()
         async with self.ctx.sessions.begin() as s:
+            if limit is not None:
+                await store.hold_advisor(s, advisor.id, now)  # serialises this advisor's claims
+                if await store.advisor_load(s, advisor.id) >= limit and not await store.owns(
+                    s, conversation_id, advisor.id
+                ):
+                    raise AtCapacity(limit)
             before = await s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
             won = await store.updated(
                 s,
@@ -252,7 +270,7 @@ class Ownership:
         now = self.ctx.now()
         values: dict[str, Any] = {"state": target, "advisor_id": None, "updated_at": now}
         if target == rules.CLOSED:
-            values.update(outcome=outcome, outcome_note=note, closed_at=now)
+            values.update(outcome=outcome, outcome_note=note, closed_at=now, closed_by=advisor.id)
         else:
             values.update(handoff_reason=None)
         async with self.ctx.sessions.begin() as s:

@@ -40,6 +40,14 @@ class RasaClient:
             raise RasaUnavailable(f"unexpected webhook answer: {type(data).__name__}")
         return [m for m in data if isinstance(m, dict)]
 
+    async def parse(self, text: str) -> dict[str, Any]:
+        """What the NLU makes of a text (intent ranking, entities), without touching any
+        conversation: Rasa's `POST /model/parse`."""
+        data = await self._post(f"{self._base}/model/parse", {"text": text}, params={"token": self._token})
+        if not isinstance(data, dict):
+            raise RasaUnavailable(f"unexpected parse answer: {type(data).__name__}")
+        return data
+
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Append events (pause, resume, an advisor's `bot` utterance) to the tracker."""
         url = f"{self._base}/conversations/{sender}/tracker/events"

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # Payloads the gateway acts on itself; Rasa never sees them.
 GATEWAY_PAYLOAD = "gateway:"
 REQUEST_ADVISOR = "gateway:request_advisor"
+# What the bot's own "Prata med en rådgivare" button sends (its request_human intent).
+BOT_REQUEST_HUMAN = "/request_human"
 
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
@@ -228,13 +230,17 @@ class RasaWorker:
             state, paused, channel, page = conv.state, conv.rasa_paused, conv.channel, conv.page
             failed_before = await store.last_user_rasa_failed(s, conversation_id, message.seq)
 
-        if message.payload and message.payload.startswith(GATEWAY_PAYLOAD):
+        # The company asks for an advisor with the gateway's own button. While the bot is up
+        # the request goes through it, like its own button: its hand-off summary then says
+        # what it understood and whom it referred to (the gateway alone knows neither).
+        asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
+        via_bot = asks_advisor and not failed_before
+        if message.payload and message.payload.startswith(GATEWAY_PAYLOAD) and not via_bot:
             await self._finish(message.id, "skipped")
-            if message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES:
+            if asks_advisor:
                 if state == rules.CLOSED:
                     await self._reopen(conversation_id)
-                reason = "bot_unavailable" if failed_before else "request_human"
-                await self._hand_off(conversation_id, reason, None, False)
+                await self._hand_off(conversation_id, "bot_unavailable", None, False)
             return
 
         if state == rules.CLOSED:
@@ -248,7 +254,7 @@ class RasaWorker:
         metadata.update(channel=channel, message_seq=message.seq)
         if page:
             metadata["page"] = page
-        rasa_text = message.payload or message.text or ""
+        rasa_text = BOT_REQUEST_HUMAN if via_bot else (message.payload or message.text or "")
 
         if state in rules.HUMAN_STATES:
             # A person owns (or is about to own) the chat: Rasa only records the message.
@@ -274,7 +280,10 @@ class RasaWorker:
             log.warning("Rasa unavailable for message %s: %s", message.id, exc)
             await self._finish(message.id, "failed")
             await self.ctx.announce.typing(conversation_id, "bot", None, False)
-            await self._tell_bot_unavailable(conversation_id)
+            if via_bot:  # the company asked for a person: it gets one without the bot
+                await self._hand_off(conversation_id, "bot_unavailable", None, False)
+            else:
+                await self._tell_bot_unavailable(conversation_id)
             return
         verdict = rules.judge_turn(replies)
         stored: list[dict[str, Any]] = []
@@ -298,6 +307,8 @@ class RasaWorker:
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):
             await self._hand_off(conversation_id, verdict.handoff_reason, verdict.summary, True)
+        elif via_bot and state in (rules.BOT, rules.OFFLINE):  # the bot did not hand off: still a person
+            await self._hand_off(conversation_id, "request_human", None, False)
 
     async def _hand_off(self, conversation_id: str, reason: str, summary: dict[str, Any] | None, paused: bool) -> None:
         assert self.hand_off is not None, "the worker is linked to ownership at start-up"

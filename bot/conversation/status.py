@@ -39,6 +39,7 @@ class CompanyStatus:
                 "state": rules.OFFLINE,
                 "opens_at": opens.isoformat() if opens else None,
                 "opens_text": opening.format_moment_sv(opens, now) if opens else None,
+                "question": conv.question,  # the ticket form starts with it
             }
         if conv.state == rules.CLOSED:
             return {"state": rules.CLOSED, "outcome": conv.outcome}
@@ -49,7 +50,7 @@ class CompanyStatus:
         waiting = await store.waiting_entries(s)
         ids = [e.conversation_id for e in waiting]
         position = ids.index(conversation_id) + 1 if conversation_id in ids else len(ids) + 1
-        online = set(await store.advisors_online(s, self.ctx.now() - ONLINE_WINDOW))
+        online = set(await store.advisors_online(s, self.ctx.now() - ONLINE_WINDOW, available_only=True))
         free = len(online - await store.busy_advisors(s))
         minutes = rules.expected_wait_minutes(position, len(online), free, self.ctx.config.queue_minutes_per_chat)
         return {

@@ -98,14 +98,28 @@ async def last_message(session: AsyncSession, conversation_id: str) -> Message |
     return found
 
 
+def is_internal(message: Message) -> bool:
+    """An advisor's internal note: shown in the console, never to the company."""
+    return message.role == "note" or bool((message.custom or {}).get("internal"))
+
+
+def typed_by_company() -> Any:
+    """A company message it typed itself: not a button click, not a command payload
+    ("/ask_contact", "gateway:request_advisor" sent as text by a program)."""
+    return and_(
+        Message.role == "user",
+        Message.payload.is_(None),
+        Message.text.is_not(None),
+        ~Message.text.startswith("/"),
+        ~Message.text.startswith("gateway:"),
+    )
+
+
 async def user_texts(session: AsyncSession, conversation_id: str, limit: int = 5) -> list[str]:
+    """The company's last typed messages, oldest first (clicked buttons are not questions)."""
     rows = await session.scalars(
         select(Message.text)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.role == "user",
-            Message.text.is_not(None),
-        )
+        .where(Message.conversation_id == conversation_id, typed_by_company())
         .order_by(Message.seq.desc())
         .limit(limit)
     )
@@ -148,9 +162,22 @@ async def current_entry(session: AsyncSession, conversation_id: str, status: str
     return found
 
 
-async def advisors_online(session: AsyncSession, since: dt.datetime) -> list[int]:
-    rows = await session.scalars(select(Advisor.id).where(Advisor.active.is_(True), Advisor.last_seen_at >= since))
-    return list(rows)
+async def advisors_online(session: AsyncSession, since: dt.datetime, available_only: bool = False) -> list[int]:
+    """Advisors at the console; `available_only`: of them, those who take chats (not "away")."""
+    query = select(Advisor.id).where(Advisor.active.is_(True), Advisor.last_seen_at >= since)
+    if available_only:
+        query = query.where(Advisor.presence == "available")
+    return list(await session.scalars(query))
+
+
+async def advisor_load(session: AsyncSession, advisor_id: int) -> int:
+    """How many chats the advisor holds now."""
+    count = await session.scalar(
+        select(func.count(Conversation.id)).where(
+            Conversation.state == rules.ADVISOR, Conversation.advisor_id == advisor_id
+        )
+    )
+    return int(count or 0)
 
 
 async def busy_advisors(session: AsyncSession) -> set[int]:
@@ -160,6 +187,36 @@ async def busy_advisors(session: AsyncSession) -> set[int]:
         .distinct()
     )
     return {int(r) for r in rows if r is not None}
+
+
+async def hold_advisor(session: AsyncSession, advisor_id: int, now: dt.datetime) -> None:
+    """Note that the advisor is being given a chat. The UPDATE also locks the advisor's
+    row (the database's write lock on SQLite) until the transaction ends, so two claims
+    for the same advisor cannot both pass the capacity check."""
+    await updated(session, update(Advisor).where(Advisor.id == advisor_id).values(last_assigned_at=now))
+
+
+async def advisor_loads(session: AsyncSession, advisor_ids: list[int]) -> dict[int, int]:
+    """How many chats each of these advisors holds now."""
+    if not advisor_ids:
+        return {}
+    rows = await session.execute(
+        select(Conversation.advisor_id, func.count(Conversation.id))
+        .where(Conversation.state == rules.ADVISOR, Conversation.advisor_id.in_(advisor_ids))
+        .group_by(Conversation.advisor_id)
+    )
+    return {int(advisor_id or 0): int(count) for advisor_id, count in rows.tuples()}
+
+
+async def owns(session: AsyncSession, conversation_id: str, advisor_id: int) -> bool:
+    found = await session.scalar(
+        select(Conversation.id).where(
+            Conversation.id == conversation_id,
+            Conversation.state == rules.ADVISOR,
+            Conversation.advisor_id == advisor_id,
+        )
+    )
+    return found is not None
 
 
 async def advisor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -199,12 +256,12 @@ async def conversations_with_pending(
 
 
 async def previews(session: AsyncSession, conversation_ids: list[str]) -> dict[str, str]:
-    """The last company text of each conversation, shortened."""
+    """The last text each company typed (not a clicked button or a payload), shortened."""
     if not conversation_ids:
         return {}
     latest = (
         select(Message.conversation_id, func.max(Message.seq).label("seq"))
-        .where(Message.conversation_id.in_(conversation_ids), Message.role == "user")
+        .where(Message.conversation_id.in_(conversation_ids), typed_by_company())
         .group_by(Message.conversation_id)
         .subquery()
     )
@@ -250,6 +307,11 @@ def conversation_json(conv: Conversation, advisor_name: str | None) -> dict[str,
         "outcome": conv.outcome,
         "outcome_note": conv.outcome_note,
         "last_seq": conv.last_seq,
+        "question": conv.question,
+        "company_name": conv.company_name,
+        "company_email": conv.company_email,
+        "closed_at": iso(conv.closed_at),
+        "closed_by": conv.closed_by,
     }
 
 

@@ -106,14 +106,22 @@ def normalize_summary(raw: object) -> dict[str, Any] | None:
     }
 
 
-def build_summary(user_texts: list[str]) -> dict[str, Any]:
-    """A summary made by the gateway when the bot did not give one (at most the last 5)."""
+def build_summary(user_texts: list[str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A summary made by the gateway when the bot did not give one (at most the last 5
+    typed messages). What the bot understood and referred to in an earlier hand-off of the
+    same chat is kept: the gateway cannot know it, and it is still true."""
     asked = [text[:500] for text in user_texts[-5:]]
     if asked:
         text = "Företaget skrev: " + " / ".join(f"”{a}”" for a in asked)
     else:
         text = "Företaget har inte skrivit något ännu."
-    return {"asked": asked, "understood": [], "targets_given": [], "text": text}
+    earlier = normalize_summary(previous) or {}
+    return {
+        "asked": asked,
+        "understood": list(earlier.get("understood") or []),
+        "targets_given": list(earlier.get("targets_given") or []),
+        "text": text,
+    }
 
 
 def public_reply(reply: dict[str, Any]) -> dict[str, Any]:

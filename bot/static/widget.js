@@ -54,6 +54,15 @@
     connecting: "Ansluter …",
     reconnecting: "Anslutningen bröts. Försöker ansluta igen …",
     reconnectingShort: "Återansluter …",
+    tooLong: function (length, max) {
+      return (
+        "Meddelandet är för långt: " + length + " tecken, du kan skriva högst " + max +
+        ". Korta det innan du skickar – texten finns kvar."
+      );
+    },
+    nearLimit: function (length, max) {
+      return length + " av högst " + max + " tecken.";
+    },
     askAdvisor: "Prata med en rådgivare",
     askAdvisorText: "Jag vill prata med en rådgivare",
     leaveQueue: "Lämna kön",
@@ -78,7 +87,6 @@
     submitTicket: "Lämna frågan",
     sendingTicket: "Skickar …",
     noThanks: "Nej tack",
-    ticketDone: "Tack! Vi har tagit emot din fråga. En rådgivare kontaktar dig så snart vi öppnar.",
     needQuestion: "Skriv din fråga.",
     needContact: "Ange e-postadress eller telefonnummer.",
     badEmail: "Ange en giltig e-postadress.",
@@ -379,13 +387,21 @@
   input.rows = 1;
   input.placeholder = T.placeholder;
   input.setAttribute("autocomplete", "off");
-  input.maxLength = 2000;
+  // No maxLength: the browser would cut a long paste silently. The limit note says so instead.
+  var maxChars = 2000;
   var sendButton = el("button", "send", T.send);
   sendButton.type = "submit";
   composer.appendChild(inputLabel);
   composer.appendChild(input);
   composer.appendChild(sendButton);
   panel.appendChild(composer);
+
+  var limitNote = el("p", "limit-note");
+  limitNote.id = "vfs-limit";
+  limitNote.setAttribute("aria-live", "polite");
+  limitNote.hidden = true;
+  panel.appendChild(limitNote);
+  input.setAttribute("aria-describedby", limitNote.id);
 
   var fineprint = el("p", "fineprint");
   var advisorLink = el("button", "linkish", T.askAdvisor);
@@ -422,8 +438,8 @@
   var pendingBubbles = {}; // client_id -> element
   var resendTimer = null;
   var ticketPending = false;
-  var ticketDone = false;
-  var lastTypedText = ""; // the company's last typed (not clicked) message, to prefill the form
+  var everWelcomed = false; // a conversation was open in this page view: later drops reconnect
+  var statusSubtitle = T.subtitleBot; // what the header says while connected
   var replaying = false; // between `welcome` and its `status`: the replay of missed messages
 
   // ---------------------------------------------------------------- rendering
@@ -600,13 +616,25 @@
     }
   });
 
+  /** The header's line under the title: the chat's state, unless the connection is down
+   * (then it never claims to answer at once). */
+  function renderSubtitle() {
+    var state = status.state;
+    var down = wantConnection && !welcomed;
+    if (down) {
+      subtitleText.textContent = everWelcomed ? T.reconnectingShort : T.connecting;
+    } else {
+      subtitleText.textContent = statusSubtitle;
+    }
+    dot.classList.toggle("is-offline", down || state === "offline" || state === "closed");
+  }
+
   function applyStatus(next) {
     status = next || { state: "bot" };
     var state = status.state;
-    dot.classList.toggle("is-offline", state === "offline" || state === "closed");
     advisorLink.hidden = !(state === "bot" || state === "closed");
     if (state === "queued") {
-      subtitleText.textContent = T.subtitleQueued;
+      statusSubtitle = T.subtitleQueued;
       var parts = [];
       if (typeof status.position === "number") {
         parts.push("Du är nummer " + status.position + " i kön.");
@@ -622,21 +650,22 @@
       });
     } else if (state === "advisor") {
       var name = (status.advisor && status.advisor.name) || "En rådgivare";
-      subtitleText.textContent = name + T.advisorSuffix;
+      statusSubtitle = name + T.advisorSuffix;
       setBanner(null, null);
     } else if (state === "offline") {
-      subtitleText.textContent = T.subtitleOffline;
+      statusSubtitle = T.subtitleOffline;
       setBanner(null, null);
     } else if (state === "closed") {
-      subtitleText.textContent = T.subtitleClosed;
+      statusSubtitle = T.subtitleClosed;
       setBanner(null, null);
     } else {
-      subtitleText.textContent = T.subtitleBot;
+      statusSubtitle = T.subtitleBot;
       setBanner(null, null);
     }
-    if (state === "offline" && !ticketDone) {
+    renderSubtitle();
+    if (state === "offline") {
       showOfflineForm();
-    } else if (state !== "offline" && !ticketDone) {
+    } else {
       offline.hidden = true;
     }
   }
@@ -654,6 +683,9 @@
     var label = el("label", null, labelText);
     label.htmlFor = id;
     var control = type === "textarea" ? el("textarea") : el("input");
+    control.addEventListener("input", function () {
+      control.__vfsEdited = true;
+    });
     if (type !== "textarea") {
       control.type = type;
     }
@@ -735,11 +767,12 @@
     if (offline.hidden) {
       offline.hidden = false;
       setTimeout(scrollToEnd, 0);
-      // Prefill the question with what the company wrote last, if the field is empty.
-      var q = offlineFields.question.control;
-      if (!q.value && lastTypedText) {
-        q.value = lastTypedText;
-      }
+    }
+    // Start with the company's question (the gateway finds it: not "hur kontaktar jag er?"
+    // or a click), unless the company has written in the field itself.
+    var q = offlineFields.question.control;
+    if (status.question && !q.value && !q.__vfsEdited) {
+      q.value = status.question;
     }
   }
 
@@ -816,17 +849,11 @@
       offlineSubmit.textContent = T.submitTicket;
     }
     if (ok) {
-      ticketDone = true;
+      // The gateway's thank-you arrives in the conversation (once): the form just goes.
+      offline.hidden = true;
+      offlineBuilt = false;
       offline.textContent = "";
-      var done = el("p", "offline-done", T.ticketDone);
-      done.setAttribute("role", "status");
-      offline.appendChild(done);
-      offline.hidden = false;
-      setTimeout(function () {
-        offline.hidden = true;
-        ticketDone = false;
-        offlineBuilt = false;
-      }, 8000);
+      input.focus();
       return;
     }
     if (fields) {
@@ -996,6 +1023,7 @@
       welcomed = false;
       stopHeartbeat();
       hideTyping();
+      renderSubtitle();
       scheduleReconnect();
     });
     socket.addEventListener("error", function () {
@@ -1012,7 +1040,7 @@
     reconnectAttempt += 1;
     if (reconnectAttempt >= 2 || store.outbox.length) {
       showConnNotice(T.reconnecting);
-      dot.classList.add("is-offline");
+      renderSubtitle();
     }
     reconnectTimer = setTimeout(connect, delay);
   }
@@ -1104,12 +1132,15 @@
     store.lastSeq = maxSeq;
     saveStore();
     welcomed = true;
+    everWelcomed = true;
     replaying = true;
     reconnectAttempt = 0;
     showConnNotice(null);
     if (frame.limits && typeof frame.limits.max_message_chars === "number") {
-      input.maxLength = frame.limits.max_message_chars;
+      maxChars = frame.limits.max_message_chars;
+      checkLength();
     }
+    renderSubtitle();
     if (frame.status) {
       applyStatus(frame.status);
     }
@@ -1153,6 +1184,7 @@
       removePending(clientId);
       if (frame.code === "message_too_long" && !input.value) {
         input.value = item.text;
+        checkLength();
       }
     }
     if (frame.message) {
@@ -1226,13 +1258,37 @@
     input.style.height = Math.min(input.scrollHeight + 2, 128) + "px";
   }
 
+  /** Over the limit: say so, and keep the text (a paste is never cut). */
+  function checkLength() {
+    var length = input.value.trim().length;
+    var over = length > maxChars;
+    if (over) {
+      limitNote.textContent = T.tooLong(length, maxChars);
+      limitNote.className = "limit-note is-over";
+      input.setAttribute("aria-invalid", "true");
+    } else if (length >= maxChars * 0.9) {
+      limitNote.textContent = T.nearLimit(length, maxChars);
+      limitNote.className = "limit-note";
+      input.removeAttribute("aria-invalid");
+    } else {
+      limitNote.textContent = "";
+      input.removeAttribute("aria-invalid");
+    }
+    limitNote.hidden = !limitNote.textContent;
+    return !over;
+  }
+
   composer.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (!checkLength()) {
+      input.focus();
+      return;
+    }
     var typed = input.value.trim();
     if (sendMessage(typed, null)) {
-      lastTypedText = typed;
       input.value = "";
       autoGrow();
+      checkLength();
     }
     input.focus();
   });
@@ -1250,6 +1306,7 @@
 
   input.addEventListener("input", function () {
     autoGrow();
+    checkLength();
     noteTyping();
   });
 

@@ -4,6 +4,10 @@
   conversation records the message and answers []. Like the real bot's two-stage
   fallback, the second not-understood message in a row hands off (reason `fallback`).
 * `POST /conversations/{id}/tracker/events?token=...` records events; pause/resume apply.
+* `POST /model/parse?token=...` {"text"} → an intent ranking from a few keywords (a loan is
+  `financing`, a layoff notice `layoff_notice`, both topics of the shipped directory;
+  asking for a person `request_human`, contact questions `ask_contact`, else
+  `nlu_fallback`), and `organisation` entities for the names it knows.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class FakeRasa:
         self.delay = 0.0
         self.webhook_calls = 0
         self.bad_tokens = 0
+        self.parsed: list[str] = []
 
     def conversation(self, sender: str) -> Conversation:
         return self.conversations.setdefault(sender, Conversation())
@@ -51,7 +56,18 @@ class FakeRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.events)
+        app.router.add_post("/model/parse", self.parse)
         return app
+
+    async def parse(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != TOKEN:
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        text = str((await request.json()).get("text") or "")
+        self.parsed.append(text)
+        return web.json_response(parse_text(text))
 
     async def webhook(self, request: web.Request) -> web.Response:
         self.webhook_calls += 1
@@ -123,3 +139,38 @@ class FakeRasa:
             elif event.get("event") == "resume":
                 conv.paused = False
         return web.json_response({"sender_id": request.match_info["sender"]})
+
+
+# Keyword -> (intent, confidence) for the fake NLU, first match wins.
+INTENT_WORDS = (
+    ("människa", "request_human", 0.95),
+    ("rådgivare", "request_human", 0.9),
+    ("kontaktar", "ask_contact", 0.92),
+    ("varsla", "layoff_notice", 0.88),
+    ("lån", "financing", 0.91),
+    ("pengar", "financing", 0.8),
+    ("hej", "greet", 0.97),
+)
+ORGANISATIONS = {"almi": "Almi", "arbetsförmedlingen": "Arbetsförmedlingen"}
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """Rasa's parse result for `text`, as the fake NLU sees it."""
+    lowered = text.lower()
+    intent, confidence = next(
+        ((name, conf) for word, name, conf in INTENT_WORDS if word in lowered), ("nlu_fallback", 0.3)
+    )
+    entities = [
+        {"entity": "organisation", "value": value, "start": lowered.index(key), "end": lowered.index(key) + len(key)}
+        for key, value in ORGANISATIONS.items()
+        if key in lowered
+    ]
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [
+            {"name": intent, "confidence": confidence},
+            {"name": "general_support", "confidence": round(1 - confidence, 2)},
+        ],
+        "entities": entities,
+    }

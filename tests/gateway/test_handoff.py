@@ -99,10 +99,14 @@ async def test_an_advisor_sees_the_new_chat_live_with_the_bots_summary(
     assert entry["position"] == 1
     assert entry["reason"] == "request_human"
     assert entry["reason_text"] == "Bad om en rådgivare"
-    assert entry["summary"] == HANDOFF_SUMMARY
     assert entry["preview"] == HUMAN_PLEASE
     assert entry["page"] == "https://kund.example.se/kontakt"
     assert event["advisors_online"] == 1
+    # The queue stays light (it is sent to every console at every change): the bot's
+    # summary comes with the chat itself.
+    assert "summary" not in entry
+    _, detail = await anna.get(f"/console/api/conversations/{conversation_id}")
+    assert detail["conversation"]["summary"] == HANDOFF_SUMMARY
 
 
 async def test_claiming_shows_the_whole_transcript_and_tells_the_company_who_answers(
