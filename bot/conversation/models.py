@@ -91,6 +91,7 @@ class Conversation(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_conversations_channel_external"),
         Index("ix_conversations_state_closed_at", "state", "closed_at"),
+        Index("ix_conversations_created_at", "created_at"),  # analytics: the period's conversations
     )
 
     # Random and unguessable: for the widget it is the only credential. Also Rasa's sender id.
@@ -131,6 +132,8 @@ class Message(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
         UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client"),
         Index("ix_messages_rasa_status", "conversation_id", "rasa_status"),
+        # analytics: an advisor's first reply after a claim
+        Index("ix_messages_conversation_role_created", "conversation_id", "role", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -275,7 +278,12 @@ class MessageNlu(Base):
     from Rasa's tracker store by `nlu_log.NluLog` (analytics, the review list)."""
 
     __tablename__ = "message_nlu"
-    __table_args__ = (Index("ix_message_nlu_at", "at"), Index("ix_message_nlu_intent", "intent"))
+    __table_args__ = (
+        Index("ix_message_nlu_at", "at"),
+        Index("ix_message_nlu_intent", "intent"),
+        Index("ix_message_nlu_municipality", "municipality"),
+        Index("ix_message_nlu_company_size", "company_size"),
+    )
 
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
@@ -286,6 +294,10 @@ class MessageNlu(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     entities: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     referral_target: Mapped[str | None] = mapped_column(String(64))
+    # The company as this message describes it (its municipality and entity values, by
+    # bot.rules.analytics.company_facets): the analytics page's filters.
+    municipality: Mapped[str | None] = mapped_column(String(64))
+    company_size: Mapped[str | None] = mapped_column(String(16))
 
 
 class SyncCursor(Base):

@@ -1,0 +1,67 @@
+"""CSAT figures: the companies' ratings (1–5) of an advisor's help, overall and per advisor.
+
+The ratings are stored by the satisfaction survey (issue 9, privacy and CSAT part). This
+module is the only place that knows their table: until that table exists in the database
+the figures are empty. `RATINGS` describes the columns read (conversation, advisor, score,
+when it was given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Column, ColumnElement, DateTime, Integer, MetaData, String, Table, func, inspect, select
+from sqlalchemy.orm import Session
+
+from bot.conversation.models import Advisor, Conversation
+
+_metadata = MetaData()
+RATINGS = Table(
+    "csat_ratings",
+    _metadata,
+    Column("conversation_id", String(64)),
+    Column("advisor_id", Integer),
+    Column("score", Integer),
+    Column("rated_at", DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class AdvisorCsat:
+    advisor_id: int
+    name: str
+    count: int
+    average: float
+
+
+@dataclass(frozen=True)
+class CsatFigures:
+    count: int = 0
+    average: float | None = None
+    per_advisor: list[AdvisorCsat] = field(default_factory=list)
+    available: bool = False  # whether ratings are stored at all (the survey is installed)
+
+
+def csat_figures(
+    session: Session, advisor_id: int | None, scope: Sequence[ColumnElement[bool]]
+) -> CsatFigures:
+    """Ratings of the conversations in scope; an advisor's own page sees only their ratings."""
+    if not inspect(session.connection()).has_table(RATINGS.name):
+        return CsatFigures()
+    conditions = [*scope, RATINGS.c.score.is_not(None)]
+    if advisor_id is not None:
+        conditions.append(RATINGS.c.advisor_id == advisor_id)
+    base = select(RATINGS.c.advisor_id, RATINGS.c.score).join(
+        Conversation, Conversation.id == RATINGS.c.conversation_id).where(*conditions).subquery()
+    count, average = session.execute(select(func.count(), func.avg(base.c.score))).one()
+    rows = session.execute(
+        select(base.c.advisor_id, func.coalesce(Advisor.name, ""), func.count(), func.avg(base.c.score))
+        .outerjoin(Advisor, Advisor.id == base.c.advisor_id)
+        .group_by(base.c.advisor_id, Advisor.name)
+    ).all()
+    per_advisor = sorted(
+        (AdvisorCsat(int(a or 0), str(name) or "Okänd rådgivare", int(n), float(avg)) for a, name, n, avg in rows),
+        key=lambda row: (-row.average, row.name),
+    )
+    return CsatFigures(int(count), float(average) if average is not None else None, per_advisor, True)

@@ -1,0 +1,301 @@
+"""Every figure of the analytics page, in SQL that runs on SQLite and PostgreSQL.
+
+The figures are about the conversations *opened* in the period (UTC days, both ends
+included) that match the filters: channel, municipality and company size (a conversation
+matches when one of its messages named them, `message_nlu.municipality/company_size`), and
+for an advisor's own page, the conversations the advisor claimed. Counting is done by the
+database; the only rows fetched are one per group (day × channel, reason, question
+wording, day × target) or one per percentile.
+
+Two expressions differ between the databases and are built per dialect: a timestamp's UTC
+day, and the seconds between two timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from bot.admin.analytics.csat import CsatFigures, csat_figures
+from bot.conversation.events import EventKind
+from bot.conversation.models import Conversation, ConversationEvent, Message, MessageNlu, QueueEntry
+from bot.rules import analytics as rules
+
+FALLBACK_INTENT = "nlu_fallback"
+# Turns the bot could not answer: it did not understand, or the question is outside its remit.
+UNANSWERED_INTENTS = (FALLBACK_INTENT, "out_of_scope")
+# The most distinct wordings read when grouping unanswered questions (most frequent first).
+QUESTION_SCAN = 5000
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: dt.date
+    end: dt.date  # included
+    channel: str = ""
+    municipality: str = ""
+    size: str = ""
+    advisor_id: int | None = None  # an advisor's own figures
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time(), dt.timezone.utc)
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Durations:
+    count: int
+    p50: float | None
+    p90: float | None
+
+
+@dataclass
+class Figures:
+    filters: Filters
+    per_day: dict[dt.date, dict[str, int]]
+    channels: list[str]
+    total: int
+    handed_off: int
+    handoff_reasons: list[tuple[str, int]]
+    turns: int
+    fallbacks: int
+    unanswered: list[tuple[str, str, int]]  # (key, wording, count)
+    referrals: dict[dt.date, dict[str, int]]  # week -> target -> count
+    queue_wait: Durations
+    first_reply: Durations
+    csat: CsatFigures
+    municipalities: list[str] = field(default_factory=list)
+
+    @property
+    def contained(self) -> int:
+        return self.total - self.handed_off
+
+    @property
+    def containment(self) -> float | None:
+        return rules.rate(self.contained, self.total)
+
+    @property
+    def handoff_rate(self) -> float | None:
+        return rules.rate(self.handed_off, self.total)
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return rules.rate(self.fallbacks, self.turns)
+
+
+# ---------------------------------------------------------------- dialect expressions
+
+
+def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)  # SQLite stores UTC text: 'YYYY-MM-DD HH:MM:SS...'
+
+
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """(end - start) in seconds, as a float."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[Any], func.extract("epoch", end - start))
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# ---------------------------------------------------------------- the conversations in scope
+
+
+def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on `Conversation` that choose the period's conversations."""
+    conditions: list[ColumnElement[bool]] = [
+        Conversation.created_at >= filters.start_at,
+        Conversation.created_at < filters.end_at,
+    ]
+    if filters.channel:
+        conditions.append(Conversation.channel == filters.channel)
+    if filters.municipality:
+        conditions.append(exists().where(MessageNlu.conversation_id == Conversation.id,
+                                         MessageNlu.municipality == filters.municipality))
+    if filters.size:
+        conditions.append(exists().where(MessageNlu.conversation_id == Conversation.id,
+                                         MessageNlu.company_size == filters.size))
+    if filters.advisor_id is not None:
+        conditions.append(exists().where(ConversationEvent.conversation_id == Conversation.id,
+                                         ConversationEvent.kind == EventKind.CLAIMED.value,
+                                         ConversationEvent.advisor_id == filters.advisor_id))
+    return conditions
+
+
+def _human_involved() -> ColumnElement[bool]:
+    """The conversation was handed off (asked for, or an advisor took it over)."""
+    return exists().where(
+        ConversationEvent.conversation_id == Conversation.id,
+        ConversationEvent.kind.in_((EventKind.HANDOFF.value, EventKind.CLAIMED.value)),
+    )
+
+
+# ---------------------------------------------------------------- the figures
+
+
+def conversations_per_day(session: Session, filters: Filters) -> dict[dt.date, dict[str, int]]:
+    day = utc_day(session, Conversation.created_at)
+    rows = session.execute(
+        select(day, Conversation.channel, func.count()).where(*scope_conditions(filters))
+        .group_by(day, Conversation.channel)
+    ).all()
+    out: dict[dt.date, dict[str, int]] = {}
+    for raw_day, channel, count in rows:
+        out.setdefault(as_date(raw_day), {})[str(channel)] = int(count)
+    return dict(sorted(out.items()))
+
+
+def containment(session: Session, filters: Filters) -> tuple[int, int]:
+    """(conversations, conversations handed to a person)."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((_human_involved(), 1), else_=0)), 0))
+        .select_from(Conversation).where(*scope_conditions(filters))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def handoff_reasons(session: Session, filters: Filters) -> list[tuple[str, int]]:
+    """Hand-offs (events) by their reason, most frequent first."""
+    reason = func.coalesce(ConversationEvent.data["reason"].as_string(), literal("request_human"))
+    rows = session.execute(
+        select(reason, func.count())
+        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
+        .where(ConversationEvent.kind == EventKind.HANDOFF.value, *scope_conditions(filters))
+        .group_by(reason)
+    ).all()
+    return sorted(((str(r), int(n)) for r, n in rows), key=lambda row: (-row[1], row[0]))
+
+
+def fallback_counts(session: Session, filters: Filters) -> tuple[int, int]:
+    """(company messages the NLU read, of them not understood)."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((MessageNlu.intent == FALLBACK_INTENT, 1), else_=0)), 0))
+        .select_from(MessageNlu)
+        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
+        .where(*scope_conditions(filters))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def unanswered_questions(session: Session, filters: Filters, limit: int = 10) -> list[tuple[str, str, int]]:
+    """The questions the bot could not answer, grouped by their normalised wording."""
+    rows = session.execute(
+        select(Message.text, func.count().label("n"))
+        .select_from(MessageNlu)
+        .join(Message, and_(Message.conversation_id == MessageNlu.conversation_id, Message.seq == MessageNlu.seq))
+        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
+        .where(MessageNlu.intent.in_(UNANSWERED_INTENTS), Message.text.is_not(None), *scope_conditions(filters))
+        .group_by(Message.text)
+        .order_by(func.count().desc())
+        .limit(QUESTION_SCAN)
+    ).all()
+    return rules.group_questions((str(text), int(n)) for text, n in rows)[:limit]
+
+
+def referrals_per_week(session: Session, filters: Filters) -> dict[dt.date, dict[str, int]]:
+    day = utc_day(session, MessageNlu.at)
+    rows = session.execute(
+        select(day, MessageNlu.referral_target, func.count())
+        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
+        .where(MessageNlu.referral_target.is_not(None), *scope_conditions(filters))
+        .group_by(day, MessageNlu.referral_target)
+    ).all()
+    return rules.bucket_by_week((as_date(d), str(target), int(n)) for d, target, n in rows)
+
+
+def _percentiles(session: Session, durations: Select[Any]) -> Durations:
+    """Count, p50 and p90 of a one-column query of durations: the database sorts, and
+    only the two values at the nearest ranks are fetched."""
+    sub = durations.subquery()
+    value = sub.c[0]
+    count = int(session.scalar(select(func.count()).select_from(sub).where(value.is_not(None))) or 0)
+    if count == 0:
+        return Durations(0, None, None)
+
+    def at(fraction: float) -> float:
+        found = session.scalar(
+            select(value).where(value.is_not(None)).order_by(value).offset(rules.rank_index(count, fraction)).limit(1)
+        )
+        return max(0.0, float(found or 0.0))
+
+    return Durations(count, at(0.5), at(0.9))
+
+
+def _claims(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = [QueueEntry.claimed_at.is_not(None), *scope_conditions(filters)]
+    if filters.advisor_id is not None:
+        conditions.append(QueueEntry.claimed_by == filters.advisor_id)
+    return conditions
+
+
+def queue_wait(session: Session, filters: Filters) -> Durations:
+    """Seconds from joining the queue to an advisor's claim, for every claimed wait."""
+    wait = seconds_between(session, QueueEntry.enqueued_at, QueueEntry.claimed_at)
+    return _percentiles(session, select(wait.label("seconds"))
+                        .join(Conversation, Conversation.id == QueueEntry.conversation_id).where(*_claims(filters)))
+
+
+def first_reply(session: Session, filters: Filters) -> Durations:
+    """Seconds from an advisor's claim to the first advisor message after it."""
+    first = (
+        select(func.min(Message.created_at))
+        .where(Message.conversation_id == QueueEntry.conversation_id, Message.role == "advisor",
+               Message.created_at >= QueueEntry.claimed_at)
+        .correlate(QueueEntry)
+        .scalar_subquery()
+    )
+    reply = seconds_between(session, QueueEntry.claimed_at, first)
+    return _percentiles(session, select(reply.label("seconds"))
+                        .join(Conversation, Conversation.id == QueueEntry.conversation_id).where(*_claims(filters)))
+
+
+def channels_and_municipalities(session: Session) -> tuple[list[str], list[str]]:
+    """The choices of the filters: every channel and municipality seen."""
+    channels = [str(c) for c in session.scalars(select(Conversation.channel).distinct().order_by(Conversation.channel))]
+    places = [str(m) for m in session.scalars(
+        select(MessageNlu.municipality).where(MessageNlu.municipality.is_not(None)).distinct()
+        .order_by(MessageNlu.municipality))]
+    return channels, sorted(set(places) | set(rules.MUNICIPALITIES))
+
+
+def figures(session: Session, filters: Filters) -> Figures:
+    """Every figure of the page (an advisor's own: the bot-only figures stay empty)."""
+    own = filters.advisor_id is not None
+    total, handed = containment(session, filters)
+    turns, fallbacks = (0, 0) if own else fallback_counts(session, filters)
+    channels, municipalities = channels_and_municipalities(session)
+    return Figures(
+        filters=filters,
+        per_day=conversations_per_day(session, filters),
+        channels=channels,
+        total=total,
+        handed_off=handed,
+        handoff_reasons=handoff_reasons(session, filters),
+        turns=turns,
+        fallbacks=fallbacks,
+        unanswered=[] if own else unanswered_questions(session, filters),
+        referrals={} if own else referrals_per_week(session, filters),
+        queue_wait=queue_wait(session, filters),
+        first_reply=first_reply(session, filters),
+        csat=csat_figures(session, filters.advisor_id, scope_conditions(filters)),
+        municipalities=municipalities,
+    )
+
