@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.admin.analytics.csat import CsatFigures, csat_figures
 from bot.conversation.events import EventKind
@@ -127,24 +127,28 @@ def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     ]
     if filters.channel:
         conditions.append(Conversation.channel == filters.channel)
+    # Aliases: the subqueries must not correlate with a figure's own message_nlu or event rows.
     if filters.municipality:
-        conditions.append(exists().where(MessageNlu.conversation_id == Conversation.id,
-                                         MessageNlu.municipality == filters.municipality))
+        said = aliased(MessageNlu)
+        conditions.append(exists().where(said.conversation_id == Conversation.id,
+                                         said.municipality == filters.municipality))
     if filters.size:
-        conditions.append(exists().where(MessageNlu.conversation_id == Conversation.id,
-                                         MessageNlu.company_size == filters.size))
+        said = aliased(MessageNlu)
+        conditions.append(exists().where(said.conversation_id == Conversation.id, said.company_size == filters.size))
     if filters.advisor_id is not None:
-        conditions.append(exists().where(ConversationEvent.conversation_id == Conversation.id,
-                                         ConversationEvent.kind == EventKind.CLAIMED.value,
-                                         ConversationEvent.advisor_id == filters.advisor_id))
+        claim = aliased(ConversationEvent)
+        conditions.append(exists().where(claim.conversation_id == Conversation.id,
+                                         claim.kind == EventKind.CLAIMED.value,
+                                         claim.advisor_id == filters.advisor_id))
     return conditions
 
 
 def _human_involved() -> ColumnElement[bool]:
     """The conversation was handed off (asked for, or an advisor took it over)."""
+    event = aliased(ConversationEvent)
     return exists().where(
-        ConversationEvent.conversation_id == Conversation.id,
-        ConversationEvent.kind.in_((EventKind.HANDOFF.value, EventKind.CLAIMED.value)),
+        event.conversation_id == Conversation.id,
+        event.kind.in_((EventKind.HANDOFF.value, EventKind.CLAIMED.value)),
     )
 
 
