@@ -2,15 +2,16 @@
 
 Week of Monday 30 November 2026 (the period 2026-11-30 … 2026-12-06):
 
-| conv | channel | opened       | what happened                                                        |
-|------|---------|--------------|----------------------------------------------------------------------|
-| c1   | widget  | Mon 10:00    | "Hur startar jag eget företag?" → start_business, Almi; Västerås, 0 anställda |
-| c2   | widget  | Mon 11:00    | not understood → hand-off (fallback); Anna claims after 120 s, replies 60 s later; says "vi är i Köping" |
-| c3   | slack   | Tue 09:00    | "Hur startar jag eget företag" → start_business, Almi; Västerås, 5 anställda |
-| c4   | teams   | Wed 10:00    | "Kan ni hjälpa med min katt?" twice (out_of_scope) → hand-off (request_human); Bo claims after 600 s, replies 30 s later |
-| c5   | widget  | Thu 10:00    | complaint → hand-off; Anna claims after 60 s and never writes        |
-| c0   | widget  | Sun 29 Nov   | outside the period                                                   |
-| c9   | widget  | Mon 7 Dec    | outside the period                                                   |
+- c1 widget, Mon 10:00: "Hur startar jag eget företag?" → start_business, Almi;
+  Västerås, ensamföretagare.
+- c2 widget, Mon 11:00: not understood → hand-off (fallback); Anna claims after 120 s and
+  replies 60 s later; the company says "vi är i Köping".
+- c3 slack, Tue 09:00: "Hur startar jag eget företag" → start_business, Almi; Västerås,
+  5 anställda.
+- c4 teams, Wed 10:00: "Kan ni hjälpa med min katt?" twice (out_of_scope) → hand-off
+  (request_human); Bo claims after 600 s and replies 30 s later.
+- c5 widget, Thu 10:00: complaint → hand-off; Anna claims after 60 s and never writes.
+- c0 (Sun 29 Nov) and c9 (Mon 7 Dec): outside the period.
 
 CSAT (`csat_ratings`, created here as the survey will): c2 Anna 5, c5 Anna 3, c4 Bo 2.
 """
