@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
+from bot.rules.personal_numbers import mask as mask_personal_numbers
+
 # ---------------------------------------------------------------- weeks
 
 
@@ -175,6 +177,13 @@ def company_facets(entities: Iterable[Mapping[str, str]]) -> tuple[str | None, s
 
 # ---------------------------------------------------------------- questions
 
+# Intents about the conversation itself, not a situation a company is in: they are no
+# topic of the lägesbild (the same list the actions use to decide what to refer).
+NOT_TOPICS = (
+    "greet", "thank", "goodbye", "affirm", "deny", "request_human", "complaint", "out_of_scope",
+    "ask_contact", "ask_more", "inform_situation", "chitchat", "faq", "nlu_fallback",
+)
+
 
 _NOT_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
@@ -200,3 +209,20 @@ def group_questions(counted: Iterable[tuple[str, int]]) -> list[tuple[str, str, 
         if best is None or count > best[0]:
             wording[key] = (count, text.strip())
     return sorted(((k, wording[k][1], n) for k, n in totals.items()), key=lambda row: (-row[2], row[0]))
+
+
+# ---------------------------------------------------------------- quotes
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Swedish phone numbers as people write them: 070-123 45 67, 021-10 20 30, +46 70 123 45 67.
+_PHONE = re.compile(r"(?<![\w+])(\+46|0)[\s-]?\d{1,3}[\s-]?\d{2,3}(?:[\s-]?\d{2}){1,3}(?!\d)")
+EMAIL_MASK = "[e-post borttagen]"
+PHONE_MASK = "[telefonnummer borttaget]"
+
+
+def mask_quote(text: str) -> str:
+    """A company's question fit to quote in a report: personnummer and samordningsnummer
+    (the privacy rule, checksum-validated), e-mail addresses and phone numbers masked."""
+    masked = mask_personal_numbers(text)
+    masked = _EMAIL.sub(EMAIL_MASK, masked)
+    return _PHONE.sub(PHONE_MASK, masked)

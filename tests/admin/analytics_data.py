@@ -109,8 +109,8 @@ def build(factory: sessionmaker[Session], *, with_ratings: bool = True) -> Team:
         if with_ratings:
             RATINGS.create(s.connection(), checkfirst=True)
             s.execute(RATINGS.insert(), [
-                {"conversation_id": "c2", "advisor_id": team.anna, "score": 5, "rated_at": at(0, 12)},
-                {"conversation_id": "c5", "advisor_id": team.anna, "score": 3, "rated_at": at(3, 12)},
-                {"conversation_id": "c4", "advisor_id": team.bo, "score": 2, "rated_at": at(2, 12)},
+                {"conversation_id": "c2", "advisor_id": team.anna, "rating": 5, "rated_at": at(0, 12)},
+                {"conversation_id": "c5", "advisor_id": team.anna, "rating": 3, "rated_at": at(3, 12)},
+                {"conversation_id": "c4", "advisor_id": team.bo, "rating": 2, "rated_at": at(2, 12)},
             ])
     return team

@@ -1,9 +1,9 @@
 """CSAT figures: the companies' ratings (1–5) of an advisor's help, overall and per advisor.
 
-The ratings are stored by the satisfaction survey (issue 9, privacy and CSAT part). This
-module is the only place that knows their table: until that table exists in the database
-the figures are empty. `RATINGS` describes the columns read (conversation, advisor, score,
-when it was given).
+The ratings are stored by the satisfaction survey (issue 9, privacy and CSAT part:
+`csat_ratings`, migration 0013_privacy, one row per conversation asked; `rating` is NULL
+until the company answers). This module is the only place that reads that table: until
+the table exists in the database the figures are empty. `RATINGS` names the columns read.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ RATINGS = Table(
     _metadata,
     Column("conversation_id", String(64)),
     Column("advisor_id", Integer),
-    Column("score", Integer),
+    Column("rating", Integer),
     Column("rated_at", DateTime(timezone=True)),
 )
 
@@ -49,14 +49,14 @@ def csat_figures(
     """Ratings of the conversations in scope; an advisor's own page sees only their ratings."""
     if not inspect(session.connection()).has_table(RATINGS.name):
         return CsatFigures()
-    conditions = [*scope, RATINGS.c.score.is_not(None)]
+    conditions = [*scope, RATINGS.c.rating.is_not(None)]
     if advisor_id is not None:
         conditions.append(RATINGS.c.advisor_id == advisor_id)
-    base = select(RATINGS.c.advisor_id, RATINGS.c.score).join(
+    base = select(RATINGS.c.advisor_id, RATINGS.c.rating).join(
         Conversation, Conversation.id == RATINGS.c.conversation_id).where(*conditions).subquery()
-    count, average = session.execute(select(func.count(), func.avg(base.c.score))).one()
+    count, average = session.execute(select(func.count(), func.avg(base.c.rating))).one()
     rows = session.execute(
-        select(base.c.advisor_id, func.coalesce(Advisor.name, ""), func.count(), func.avg(base.c.score))
+        select(base.c.advisor_id, func.coalesce(Advisor.name, ""), func.count(), func.avg(base.c.rating))
         .outerjoin(Advisor, Advisor.id == base.c.advisor_id)
         .group_by(base.c.advisor_id, Advisor.name)
     ).all()
