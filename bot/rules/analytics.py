@@ -200,14 +200,16 @@ def group_questions(counted: Iterable[tuple[str, int]]) -> list[tuple[str, str, 
     total), most asked first, then alphabetically."""
     totals: dict[str, int] = {}
     wording: dict[str, tuple[int, str]] = {}
-    for text, count in counted:
-        key = question_key(text)
+    for raw, count in counted:
+        key = question_key(raw)
         if not key:
             continue
+        text = " ".join(raw.split())
         totals[key] = totals.get(key, 0) + count
         best = wording.get(key)
-        if best is None or count > best[0]:
-            wording[key] = (count, text.strip())
+        # the most frequent wording; between equals the first in sort order (capitals first)
+        if best is None or count > best[0] or (count == best[0] and text < best[1]):
+            wording[key] = (count, text)
     return sorted(((k, wording[k][1], n) for k, n in totals.items()), key=lambda row: (-row[2], row[0]))
 
 

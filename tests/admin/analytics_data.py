@@ -45,13 +45,15 @@ class Team:
     bo: int
 
 
-def build(factory: sessionmaker[Session], *, with_ratings: bool = True) -> Team:
+def build(factory: sessionmaker[Session], *, with_ratings: bool = True, team: Team | None = None) -> Team:
+    """The week in `factory`'s database; Anna and Bo are created unless `team` names existing accounts."""
     with factory.begin() as s:
-        anna = Advisor(email="anna@example.se", name="Anna Berg", password_hash="x", role="advisor")
-        bo = Advisor(email="bo@example.se", name="Bo Ek", password_hash="x", role="admin")
-        s.add_all([anna, bo])
-        s.flush()
-        team = Team(anna.id, bo.id)
+        if team is None:
+            anna = Advisor(email="anna@example.se", name="Anna Berg", password_hash="x", role="advisor")
+            bo = Advisor(email="bo@example.se", name="Bo Ek", password_hash="x", role="admin")
+            s.add_all([anna, bo])
+            s.flush()
+            team = Team(anna.id, bo.id)
 
         def conversation(cid: str, channel: str, opened: dt.datetime) -> None:
             s.add(Conversation(id=cid, channel=channel, created_at=opened, updated_at=opened))
