@@ -5,6 +5,7 @@ the gateway as a browser without JavaScript uses them (the hand-built week of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -12,12 +13,15 @@ import re
 from collections.abc import Callable
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select, update
 
 from bot.admin.analytics import lagesbild
 from bot.admin.analytics.models import LagesbildReport
+from bot.app import lagesbild_context
 from bot.conversation.models import Message, MessageNlu
-from core.db import make_engine, make_sessionmaker
+from bot.web.keys import clock_key, db_key
+from core.db import AsyncDatabase, make_engine, make_sessionmaker
 from tests.admin.analytics_data import MONDAY, Team, build
 from tests.admin.conftest import AdminBrowser
 from tests.gateway.conftest import AdvisorAccount
@@ -150,3 +154,28 @@ def test_the_monday_run_stores_one_report_for_the_week_that_ended(db_url: str, w
     assert topics["start_business"]["trend"] == "oförändrad"  # 2 against an average of 0.25: too few to call
     assert reports[0].data["handoffs"] == 3
     assert tuple(facets) == ("Västerås", "1–9")
+
+
+async def test_the_gateway_runs_the_weekly_report_in_the_background(db_url: str, week: Team) -> None:
+    """The gateway's duty stores last week's report by itself (checked every 0.05 s here)."""
+    database = AsyncDatabase(db_url)
+    app = web.Application()
+    app[db_key] = database.sessions
+    app[clock_key] = lambda: dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.timezone.utc)
+    context = lagesbild_context(0.05)(app)
+    await context.__anext__()
+    try:
+        for _ in range(100):
+            async with database.sessions() as s:
+                stored = list(await s.scalars(select(LagesbildReport.week_start)))
+            if stored:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # more rounds: still one report
+        async with database.sessions() as s:
+            stored = list(await s.scalars(select(LagesbildReport.week_start)))
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await context.__anext__()
+        await database.dispose()
+    assert stored == [MONDAY]
