@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.admin.analytics.csat import CsatFigures, csat_figures
@@ -127,28 +127,29 @@ def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     ]
     if filters.channel:
         conditions.append(Conversation.channel == filters.channel)
-    # Aliases: the subqueries must not correlate with a figure's own message_nlu or event rows.
+    # Uncorrelated IN (subquery): both databases compute the set once (an EXISTS per
+    # conversation made SQLite walk an index on the wrong column for each one). Aliases
+    # keep the subqueries apart from a figure's own message_nlu or event rows.
     if filters.municipality:
         said = aliased(MessageNlu)
-        conditions.append(exists().where(said.conversation_id == Conversation.id,
-                                         said.municipality == filters.municipality))
+        conditions.append(Conversation.id.in_(
+            select(said.conversation_id).where(said.municipality == filters.municipality)))
     if filters.size:
         said = aliased(MessageNlu)
-        conditions.append(exists().where(said.conversation_id == Conversation.id, said.company_size == filters.size))
+        conditions.append(Conversation.id.in_(select(said.conversation_id).where(said.company_size == filters.size)))
     if filters.advisor_id is not None:
         claim = aliased(ConversationEvent)
-        conditions.append(exists().where(claim.conversation_id == Conversation.id,
-                                         claim.kind == EventKind.CLAIMED.value,
-                                         claim.advisor_id == filters.advisor_id))
+        conditions.append(Conversation.id.in_(
+            select(claim.conversation_id).where(claim.kind == EventKind.CLAIMED.value,
+                                                claim.advisor_id == filters.advisor_id)))
     return conditions
 
 
 def _human_involved() -> ColumnElement[bool]:
     """The conversation was handed off (asked for, or an advisor took it over)."""
     event = aliased(ConversationEvent)
-    return exists().where(
-        event.conversation_id == Conversation.id,
-        event.kind.in_((EventKind.HANDOFF.value, EventKind.CLAIMED.value)),
+    return Conversation.id.in_(
+        select(event.conversation_id).where(event.kind.in_((EventKind.HANDOFF.value, EventKind.CLAIMED.value)))
     )
 
 
