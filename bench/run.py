@@ -5,8 +5,10 @@ bench/results.json and printed as a table.
 - dev-set top-1 referral and any-mention through the REST channel
 - turn latency p50/p95 at 1 and 10 concurrent clients through Rasa's REST channel
 - model load time, training time (recorded when the model was trained), resident memory
+- the analytics page and the lägesbild at 100,000 conversations (bench/analytics.py)
 
-`--skip-cv` leaves out the cross-validation (it trains the NLU five times).
+`--skip-cv` leaves out the cross-validation (it trains the NLU five times);
+`--skip-analytics` the analytics timing (seeding 100,000 conversations takes minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from bench import analytics as analytics_bench
 from bench import gateway as gateway_bench
 from bench import slack as slack_bench
 from bench import teams as teams_bench
@@ -160,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-analytics", action="store_true")
     args = parser.parse_args(argv)
     load_settings()
     model = ensure_model()
@@ -168,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     if meta.exists():
         results["training_seconds"] = json.loads(meta.read_text()).get("training_seconds")
     results.update(asyncio.run(measure_stack(model)))
+    if not args.skip_analytics:
+        results["analytics"] = asyncio.run(analytics_bench.run())
     if not args.skip_cv:
         results["cross_validation"] = cross_validation(PROJECT_ROOT / "config.yml", args.folds)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -195,6 +201,11 @@ def print_table(r: dict[str, Any]) -> None:
                      f"(ratio {row['ratio_p50']}), p95 ratio {row['ratio_p95']}"))
     escalation = r["gateway"]["escalation_to_console_ms"]
     rows.append(("Escalation to console", f"p50 {escalation['p50']} ms, p95 {escalation['p95']} ms"))
+    if r.get("analytics"):
+        analytics = r["analytics"]
+        for name, figures in analytics["views_ms"].items():
+            rows.append((f"{name} ({analytics['conversations']:,} conversations)",
+                         f"p50 {figures['p50']} ms, p95 {figures['p95']} ms"))
     rows.append(("Model load", f"{r['model_load_seconds']} s"))
     if r.get("training_seconds"):
         rows.append(("Training", f"{r['training_seconds']} s"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from bot.rules import analytics as rules
 
 BAR_WIDTH = 420  # px for the longest bar
-LABEL_WIDTH = 230
+LABEL_WIDTH = 300
 ROW_HEIGHT = 26
 COLUMN_AREA = (640, 220)  # width, height of the plotting area of a column chart
 MAX_SERIES = 6  # more series are summed as "Övriga"
@@ -66,7 +66,7 @@ class Chart:
     columns: list[Column] = field(default_factory=list)
     series: list[str] = field(default_factory=list)
     ticks: list[tuple[float, str]] = field(default_factory=list)
-    width: int = LABEL_WIDTH + BAR_WIDTH + 90
+    width: int = LABEL_WIDTH + BAR_WIDTH + 130
     height: int = 0
     label_width: int = LABEL_WIDTH
 
