@@ -22,16 +22,27 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    # Covering indexes: each analytics query reads its index alone, not the rows.
     with op.batch_alter_table('conversations', schema=None) as batch_op:
-        batch_op.create_index('ix_conversations_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_conversations_created_at', ['created_at', 'channel', 'id'], unique=False)
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_conversation_role_created', ['conversation_id', 'role', 'created_at'],
                               unique=False)
+    with op.batch_alter_table('conversation_events', schema=None) as batch_op:
+        batch_op.create_index('ix_conversation_events_kind_conversation', ['kind', 'advisor_id', 'conversation_id'],
+                              unique=False)
+    with op.batch_alter_table('queue_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_queue_entries_enqueued_claimed',
+                              ['enqueued_at', 'claimed_at', 'claimed_by', 'conversation_id'], unique=False)
     with op.batch_alter_table('message_nlu', schema=None) as batch_op:
         batch_op.add_column(sa.Column('municipality', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('company_size', sa.String(length=16), nullable=True))
-        batch_op.create_index('ix_message_nlu_municipality', ['municipality'], unique=False)
-        batch_op.create_index('ix_message_nlu_company_size', ['company_size'], unique=False)
+        batch_op.create_index('ix_message_nlu_at_intent', ['at', 'intent', 'referral_target', 'conversation_id'],
+                              unique=False)
+        batch_op.create_index('ix_message_nlu_conversation_intent',
+                              ['conversation_id', 'intent', 'referral_target', 'at'], unique=False)
+        batch_op.create_index('ix_message_nlu_municipality', ['municipality', 'conversation_id'], unique=False)
+        batch_op.create_index('ix_message_nlu_company_size', ['company_size', 'conversation_id'], unique=False)
     _fill_facets()
     op.create_table('lagesbild_reports',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -73,8 +84,14 @@ def downgrade() -> None:
     with op.batch_alter_table('message_nlu', schema=None) as batch_op:
         batch_op.drop_index('ix_message_nlu_company_size')
         batch_op.drop_index('ix_message_nlu_municipality')
+        batch_op.drop_index('ix_message_nlu_conversation_intent')
+        batch_op.drop_index('ix_message_nlu_at_intent')
         batch_op.drop_column('company_size')
         batch_op.drop_column('municipality')
+    with op.batch_alter_table('queue_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_queue_entries_enqueued_claimed')
+    with op.batch_alter_table('conversation_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_conversation_events_kind_conversation')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_conversation_role_created')
     with op.batch_alter_table('conversations', schema=None) as batch_op:

@@ -1,11 +1,15 @@
 """Every figure of the analytics page, in SQL that runs on SQLite and PostgreSQL.
 
-The figures are about the conversations *opened* in the period (UTC days, both ends
-included) that match the filters: channel, municipality and company size (a conversation
-matches when one of its messages named them, `message_nlu.municipality/company_size`), and
-for an advisor's own page, the conversations the advisor claimed. Counting is done by the
-database; the only rows fetched are one per group (day × channel, reason, question
-wording, day × target) or one per percentile.
+The period is UTC days, both ends included. Figures about conversations (per day, the
+share handed to a person) count the conversations *opened* in it; figures about things
+with their own time count those that happened in it: company messages (fallbacks,
+unanswered questions, referrals), hand-offs (reasons) and waits for an advisor (queue
+wait, first reply). The other filters choose conversations: channel, municipality and
+company size (a conversation matches when one of its messages named them,
+`message_nlu.municipality/company_size`), and for an advisor's own page the conversations
+the advisor claimed. Counting is done by the database and reads covering indexes
+(migration 0016_analytics); the rows fetched are one per group (day × channel, reason,
+question wording, day × target) and, for percentiles, the sorted durations.
 
 Two expressions differ between the databases and are built per dialect: a timestamp's UTC
 day, and the seconds between two timestamps.
@@ -119,12 +123,9 @@ def as_date(value: object) -> dt.date:
 # ---------------------------------------------------------------- the conversations in scope
 
 
-def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """The conditions on `Conversation` that choose the period's conversations."""
-    conditions: list[ColumnElement[bool]] = [
-        Conversation.created_at >= filters.start_at,
-        Conversation.created_at < filters.end_at,
-    ]
+def conversation_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on `Conversation` of the filters other than the period."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.channel:
         conditions.append(Conversation.channel == filters.channel)
     # Uncorrelated IN (subquery): both databases compute the set once (an EXISTS per
@@ -143,6 +144,19 @@ def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
             select(claim.conversation_id).where(claim.kind == EventKind.CLAIMED.value,
                                                 claim.advisor_id == filters.advisor_id)))
     return conditions
+
+
+def scope_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on `Conversation` that choose the conversations opened in the period."""
+    return [Conversation.created_at >= filters.start_at, Conversation.created_at < filters.end_at,
+            *conversation_filters(filters)]
+
+
+def of_chosen_conversations(column: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    """For rows with their own time (messages, waits): `column` (a conversation id) belongs
+    to a conversation the filters choose; nothing to check without filters."""
+    chosen = conversation_filters(filters)
+    return [column.in_(select(Conversation.id).where(*chosen))] if chosen else []
 
 
 def _human_involved() -> ColumnElement[bool]:
@@ -178,15 +192,22 @@ def containment(session: Session, filters: Filters) -> tuple[int, int]:
 
 
 def handoff_reasons(session: Session, filters: Filters) -> list[tuple[str, int]]:
-    """Hand-offs (events) by their reason, most frequent first."""
+    """Hand-offs (events) of the period by their reason, most frequent first."""
     reason = func.coalesce(ConversationEvent.data["reason"].as_string(), literal("request_human"))
     rows = session.execute(
         select(reason, func.count())
-        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
-        .where(ConversationEvent.kind == EventKind.HANDOFF.value, *scope_conditions(filters))
+        .where(ConversationEvent.kind == EventKind.HANDOFF.value, ConversationEvent.at >= filters.start_at,
+               ConversationEvent.at < filters.end_at,
+               *of_chosen_conversations(ConversationEvent.conversation_id, filters))
         .group_by(reason)
     ).all()
     return sorted(((str(r), int(n)) for r, n in rows), key=lambda row: (-row[1], row[0]))
+
+
+def _messages_in(filters: Filters) -> list[ColumnElement[bool]]:
+    """Company messages of the period (their own time) in the chosen conversations."""
+    return [MessageNlu.at >= filters.start_at, MessageNlu.at < filters.end_at,
+            *of_chosen_conversations(MessageNlu.conversation_id, filters)]
 
 
 def fallback_counts(session: Session, filters: Filters) -> tuple[int, int]:
@@ -194,8 +215,7 @@ def fallback_counts(session: Session, filters: Filters) -> tuple[int, int]:
     row = session.execute(
         select(func.count(), func.coalesce(func.sum(case((MessageNlu.intent == FALLBACK_INTENT, 1), else_=0)), 0))
         .select_from(MessageNlu)
-        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
-        .where(*scope_conditions(filters))
+        .where(*_messages_in(filters))
     ).one()
     return int(row[0]), int(row[1])
 
@@ -206,8 +226,7 @@ def unanswered_questions(session: Session, filters: Filters, limit: int = 10) ->
         select(Message.text, func.count().label("n"))
         .select_from(MessageNlu)
         .join(Message, and_(Message.conversation_id == MessageNlu.conversation_id, Message.seq == MessageNlu.seq))
-        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
-        .where(MessageNlu.intent.in_(UNANSWERED_INTENTS), Message.text.is_not(None), *scope_conditions(filters))
+        .where(MessageNlu.intent.in_(UNANSWERED_INTENTS), Message.text.is_not(None), *_messages_in(filters))
         .group_by(Message.text)
         .order_by(func.count().desc())
         .limit(QUESTION_SCAN)
@@ -219,33 +238,25 @@ def referrals_per_week(session: Session, filters: Filters) -> dict[dt.date, dict
     day = utc_day(session, MessageNlu.at)
     rows = session.execute(
         select(day, MessageNlu.referral_target, func.count())
-        .join(Conversation, Conversation.id == MessageNlu.conversation_id)
-        .where(MessageNlu.referral_target.is_not(None), *scope_conditions(filters))
+        .where(MessageNlu.referral_target.is_not(None), *_messages_in(filters))
         .group_by(day, MessageNlu.referral_target)
     ).all()
     return rules.bucket_by_week((as_date(d), str(target), int(n)) for d, target, n in rows)
 
 
 def _percentiles(session: Session, durations: Select[Any]) -> Durations:
-    """Count, p50 and p90 of a one-column query of durations: the database sorts, and
-    only the two values at the nearest ranks are fetched."""
+    """Count, p50 and p90 of a one-column query of durations (seconds): the database
+    computes and sorts them, one pass; the nearest ranks are picked here."""
     sub = durations.subquery()
     value = sub.c[0]
-    count = int(session.scalar(select(func.count()).select_from(sub).where(value.is_not(None))) or 0)
-    if count == 0:
-        return Durations(0, None, None)
-
-    def at(fraction: float) -> float:
-        found = session.scalar(
-            select(value).where(value.is_not(None)).order_by(value).offset(rules.rank_index(count, fraction)).limit(1)
-        )
-        return max(0.0, float(found or 0.0))
-
-    return Durations(count, at(0.5), at(0.9))
+    ordered = [max(0.0, float(v)) for v in session.scalars(select(value).where(value.is_not(None)).order_by(value))]
+    return Durations(len(ordered), rules.percentile(ordered, 0.5), rules.percentile(ordered, 0.9))
 
 
 def _claims(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = [QueueEntry.claimed_at.is_not(None), *scope_conditions(filters)]
+    """The waits of the period (by when they began) that an advisor claimed."""
+    conditions = [QueueEntry.enqueued_at >= filters.start_at, QueueEntry.enqueued_at < filters.end_at,
+                  QueueEntry.claimed_at.is_not(None), *of_chosen_conversations(QueueEntry.conversation_id, filters)]
     if filters.advisor_id is not None:
         conditions.append(QueueEntry.claimed_by == filters.advisor_id)
     return conditions
@@ -254,22 +265,19 @@ def _claims(filters: Filters) -> list[ColumnElement[bool]]:
 def queue_wait(session: Session, filters: Filters) -> Durations:
     """Seconds from joining the queue to an advisor's claim, for every claimed wait."""
     wait = seconds_between(session, QueueEntry.enqueued_at, QueueEntry.claimed_at)
-    return _percentiles(session, select(wait.label("seconds"))
-                        .join(Conversation, Conversation.id == QueueEntry.conversation_id).where(*_claims(filters)))
+    return _percentiles(session, select(wait.label("seconds")).where(*_claims(filters)))
 
 
 def first_reply(session: Session, filters: Filters) -> Durations:
     """Seconds from an advisor's claim to the first advisor message after it."""
-    first = (
-        select(func.min(Message.created_at))
-        .where(Message.conversation_id == QueueEntry.conversation_id, Message.role == "advisor",
-               Message.created_at >= QueueEntry.claimed_at)
-        .correlate(QueueEntry)
-        .scalar_subquery()
-    )
-    reply = seconds_between(session, QueueEntry.claimed_at, first)
-    return _percentiles(session, select(reply.label("seconds"))
-                        .join(Conversation, Conversation.id == QueueEntry.conversation_id).where(*_claims(filters)))
+    reply = seconds_between(session, QueueEntry.claimed_at, func.min(Message.created_at))
+    return _percentiles(session, (
+        select(reply.label("seconds"))
+        .join(Message, and_(Message.conversation_id == QueueEntry.conversation_id, Message.role == "advisor",
+                            Message.created_at >= QueueEntry.claimed_at))
+        .where(*_claims(filters))
+        .group_by(QueueEntry.id, QueueEntry.claimed_at)
+    ))
 
 
 def channels_and_municipalities(session: Session) -> tuple[list[str], list[str]]:
