@@ -289,26 +289,39 @@ def channels_and_municipalities(session: Session) -> tuple[list[str], list[str]]
     return channels, sorted(set(places) | set(rules.MUNICIPALITIES))
 
 
-def figures(session: Session, filters: Filters) -> Figures:
-    """Every figure of the page (an advisor's own: the bot-only figures stay empty)."""
+# What each chart needs (a CSV export computes only its chart's figures).
+NEEDS = {
+    "samtal-per-dag": "per_day", "utfall": "containment", "overlamningsorsaker": "reasons",
+    "fallback": "fallback", "obesvarade": "unanswered", "hanvisningar": "referrals",
+    "vantetider": "waits", "csat": "csat",
+}
+
+
+def figures(session: Session, filters: Filters, only: str | None = None) -> Figures:
+    """Every figure of the page, or with `only` (a chart id) just that chart's; an
+    advisor's own page leaves the bot-only figures empty."""
     own = filters.advisor_id is not None
-    total, handed = containment(session, filters)
-    turns, fallbacks = (0, 0) if own else fallback_counts(session, filters)
-    channels, municipalities = channels_and_municipalities(session)
+
+    def wanted(part: str, bot_only: bool = False) -> bool:
+        return (only is None or NEEDS.get(only) == part) and not (bot_only and own)
+
+    total, handed = containment(session, filters) if wanted("containment") else (0, 0)
+    turns, fallbacks = fallback_counts(session, filters) if wanted("fallback", bot_only=True) else (0, 0)
+    channels, municipalities = channels_and_municipalities(session) if only is None else ([], [])
+    waits = wanted("waits")
     return Figures(
         filters=filters,
-        per_day=conversations_per_day(session, filters),
+        per_day=conversations_per_day(session, filters) if wanted("per_day") else {},
         channels=channels,
         total=total,
         handed_off=handed,
-        handoff_reasons=handoff_reasons(session, filters),
+        handoff_reasons=handoff_reasons(session, filters) if wanted("reasons") else [],
         turns=turns,
         fallbacks=fallbacks,
-        unanswered=[] if own else unanswered_questions(session, filters),
-        referrals={} if own else referrals_per_week(session, filters),
-        queue_wait=queue_wait(session, filters),
-        first_reply=first_reply(session, filters),
-        csat=csat_figures(session, filters.advisor_id, scope_conditions(filters)),
+        unanswered=unanswered_questions(session, filters) if wanted("unanswered", bot_only=True) else [],
+        referrals=referrals_per_week(session, filters) if wanted("referrals", bot_only=True) else {},
+        queue_wait=queue_wait(session, filters) if waits else Durations(0, None, None),
+        first_reply=first_reply(session, filters) if waits else Durations(0, None, None),
+        csat=csat_figures(session, filters.advisor_id, scope_conditions(filters)) if wanted("csat") else CsatFigures(),
         municipalities=municipalities,
     )
-

@@ -20,7 +20,7 @@ from bot.admin.analytics import lagesbild
 from bot.admin.analytics.charts import Chart
 from bot.admin.analytics.models import LagesbildReport
 from bot.admin.analytics.page import OWN_CHARTS, build_charts, review_link
-from bot.admin.analytics.queries import Figures, Filters, figures
+from bot.admin.analytics.queries import NEEDS, Figures, Filters, figures
 from bot.admin.pages import actor_of, now_of, page, read, transact
 from bot.conversation.context import AdvisorRef
 from bot.conversation.models import Advisor
@@ -80,8 +80,8 @@ class Shown:
     charts: list[Chart]
 
 
-async def _figures(request: web.Request, filters: Filters) -> Shown:
-    found = await read(request, figures, filters)
+async def _figures(request: web.Request, filters: Filters, only: str | None = None) -> Shown:
+    found = await read(request, figures, filters, only)
     names = {org_id: values[0] for org_id, values in (await read(request, organisation_names)).items()}
     charts = build_charts(found, request.app[channel_labels_key], names)
     return Shown(found, charts)
@@ -138,7 +138,9 @@ async def _csv(request: web.Request, account: AdvisorRef, own: bool) -> web.Stre
     except BadFilter as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     wanted = request.query.get("diagram", "")
-    shown = await _figures(request, filters)
+    if wanted not in NEEDS:
+        raise web.HTTPNotFound(text="Det finns inget diagram med det namnet.")
+    shown = await _figures(request, filters, wanted)
     chart = next((c for c in shown.charts if c.id == wanted and (not own or c.id in OWN_CHARTS)), None)
     if chart is None:
         raise web.HTTPNotFound(text="Det finns inget diagram med det namnet.")
