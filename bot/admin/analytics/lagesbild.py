@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.admin.analytics.charts import Chart, bars
 from bot.admin.analytics.models import LagesbildReport
@@ -81,16 +81,17 @@ def compute(session: Session, monday: dt.date) -> dict[str, Any]:
         select(func.count()).select_from(Conversation)
         .where(Conversation.created_at >= start, Conversation.created_at < end)) or 0)
 
-    # each conversation's municipality (the first one it named this week)
-    place = (
-        select(MessageNlu.conversation_id, func.min(MessageNlu.municipality).label("municipality"))
-        .where(MessageNlu.at >= start, MessageNlu.at < end, MessageNlu.municipality.is_not(None))
-        .group_by(MessageNlu.conversation_id).subquery()
+    # each question's municipality: the one its conversation named (the first in sort order)
+    said = aliased(MessageNlu)
+    named = (
+        select(func.min(said.municipality))
+        .where(said.conversation_id == MessageNlu.conversation_id, said.municipality.is_not(None))
+        .correlate(MessageNlu)
+        .scalar_subquery()
     )
-    municipality = func.coalesce(place.c.municipality, UNKNOWN_PLACE)
+    municipality = func.coalesce(named, UNKNOWN_PLACE)
     by_place = session.execute(
         select(MessageNlu.intent, municipality, func.count())
-        .outerjoin(place, place.c.conversation_id == MessageNlu.conversation_id)
         .where(MessageNlu.at >= start, MessageNlu.at < end, _is_topic())
         .group_by(MessageNlu.intent, municipality)
     ).all()
