@@ -8,13 +8,14 @@ the table exists in the database the figures are empty. `RATINGS` names the colu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Column, ColumnElement, DateTime, Integer, MetaData, String, Table, func, inspect, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, Select, String, Table, func, inspect, select
 from sqlalchemy.orm import Session
 
-from bot.conversation.models import Advisor, Conversation
+from bot.conversation.models import Advisor
 
 _metadata = MetaData()
 RATINGS = Table(
@@ -44,16 +45,19 @@ class CsatFigures:
 
 
 def csat_figures(
-    session: Session, advisor_id: int | None, scope: Sequence[ColumnElement[bool]]
+    session: Session, start: dt.datetime, end: dt.datetime, advisor_id: int | None,
+    chosen: Select[Any] | None = None,
 ) -> CsatFigures:
-    """Ratings of the conversations in scope; an advisor's own page sees only their ratings."""
+    """Ratings given in the period (`rated_at`), of the conversations `chosen` selects (their
+    ids; None: all); an advisor's own page sees only their ratings."""
     if not inspect(session.connection()).has_table(RATINGS.name):
         return CsatFigures()
-    conditions = [*scope, RATINGS.c.rating.is_not(None)]
+    conditions = [RATINGS.c.rating.is_not(None), RATINGS.c.rated_at >= start, RATINGS.c.rated_at < end]
     if advisor_id is not None:
         conditions.append(RATINGS.c.advisor_id == advisor_id)
-    base = select(RATINGS.c.advisor_id, RATINGS.c.rating).join(
-        Conversation, Conversation.id == RATINGS.c.conversation_id).where(*conditions).subquery()
+    if chosen is not None:
+        conditions.append(RATINGS.c.conversation_id.in_(chosen))
+    base = select(RATINGS.c.advisor_id, RATINGS.c.rating).where(*conditions).subquery()
     count, average = session.execute(select(func.count(), func.avg(base.c.rating))).one()
     rows = session.execute(
         select(base.c.advisor_id, func.coalesce(Advisor.name, ""), func.count(), func.avg(base.c.rating))

@@ -289,6 +289,12 @@ def channels_and_municipalities(session: Session) -> tuple[list[str], list[str]]
     return channels, sorted(set(places) | set(rules.MUNICIPALITIES))
 
 
+def _csat(session: Session, filters: Filters) -> CsatFigures:
+    chosen = conversation_filters(filters)
+    return csat_figures(session, filters.start_at, filters.end_at, filters.advisor_id,
+                        select(Conversation.id).where(*chosen) if chosen else None)
+
+
 # What each chart needs (a CSV export computes only its chart's figures).
 NEEDS = {
     "samtal-per-dag": "per_day", "utfall": "containment", "overlamningsorsaker": "reasons",
@@ -322,6 +328,6 @@ def figures(session: Session, filters: Filters, only: str | None = None) -> Figu
         referrals=referrals_per_week(session, filters) if wanted("referrals", bot_only=True) else {},
         queue_wait=queue_wait(session, filters) if waits else Durations(0, None, None),
         first_reply=first_reply(session, filters) if waits else Durations(0, None, None),
-        csat=csat_figures(session, filters.advisor_id, scope_conditions(filters)) if wanted("csat") else CsatFigures(),
+        csat=_csat(session, filters) if wanted("csat") else CsatFigures(),
         municipalities=municipalities,
     )
