@@ -125,6 +125,11 @@ async def test_a_lagesbild_on_demand_with_masked_quotes_and_a_printable_page(
     assert "[personnummer borttaget]" in html and "[telefonnummer borttaget]" in html
     assert "19121212-1212" not in html and "070-123" not in html
     assert 'id="diagram-amnen"' in html and 'id="diagram-situationer"' in html
+    async with admin_browser.session.get(f"{admin_browser.base}{final}.csv?diagram=amnen") as response:
+        assert response.status == 200
+        rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Ämne", "Antal denna vecka", "Snitt fyra veckor före", "Trend"]
+    assert ["Starta företag", "2", "0,25", "oförändrad"] in rows  # c3 (and c1) this week; c0 the week before
     status, printable = await admin_browser.get(f"{final}/utskrift")
     assert status == 200 and 'class="print-page"' in printable and 'class="topbar"' not in printable
     status, listing = await admin_browser.get("/admin/lagesbild")
