@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.admin.analytics.charts import Chart, bars
 from bot.admin.analytics.models import LagesbildReport
@@ -81,25 +81,26 @@ def compute(session: Session, monday: dt.date) -> dict[str, Any]:
         select(func.count()).select_from(Conversation)
         .where(Conversation.created_at >= start, Conversation.created_at < end)) or 0)
 
-    # each question's municipality: the one its conversation named (the first in sort order)
-    said = aliased(MessageNlu)
-    named = (
-        select(func.min(said.municipality))
-        .where(said.conversation_id == MessageNlu.conversation_id, said.municipality.is_not(None))
-        .correlate(MessageNlu)
-        .scalar_subquery()
-    )
-    municipality = func.coalesce(named, UNKNOWN_PLACE)
-    by_place = session.execute(
-        select(MessageNlu.intent, municipality, func.count())
+    # each question's municipality: the one its conversation named this week (the first in
+    # sort order). Two grouped reads joined here: a correlated lookup per question made
+    # PostgreSQL walk the municipality index for each one (30 s at 100,000 conversations).
+    named = dict(session.execute(
+        select(MessageNlu.conversation_id, func.min(MessageNlu.municipality))
+        .where(MessageNlu.at >= start, MessageNlu.at < end, MessageNlu.municipality.is_not(None))
+        .group_by(MessageNlu.conversation_id)
+    ).tuples().all())
+    asked = session.execute(
+        select(MessageNlu.conversation_id, MessageNlu.intent, func.count())
         .where(MessageNlu.at >= start, MessageNlu.at < end, _is_topic())
-        .group_by(MessageNlu.intent, municipality)
+        .group_by(MessageNlu.conversation_id, MessageNlu.intent)
     ).all()
     places: dict[str, int] = {}
     matrix: dict[str, dict[str, int]] = {}
-    for intent, where, n in by_place:
-        places[str(where)] = places.get(str(where), 0) + int(n)
-        matrix.setdefault(str(intent), {})[str(where)] = int(n)
+    for conversation_id, intent, n in asked:
+        where = str(named.get(conversation_id) or UNKNOWN_PLACE)
+        places[where] = places.get(where, 0) + int(n)
+        row = matrix.setdefault(str(intent), {})
+        row[where] = row.get(where, 0) + int(n)
 
     # hand-offs of the week: their reasons, and the situations the conversations were about
     handed = (
