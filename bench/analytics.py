@@ -2,9 +2,9 @@
 
 Seeds a throw-away database with `--conversations` conversations spread over twelve
 weeks (every channel; company messages with what the NLU understood, municipality and
-company size, referrals, fallbacks; a fifth handed off with a queue wait, an advisor's
-claim and first reply; CSAT ratings when the survey's table exists), starts the gateway
-in this process, logs an admin in and times, through HTTP:
+company size, referrals, fallbacks, layoff questions rising in the last two weeks; a
+fifth handed off with a queue wait, an advisor's claim and first reply; CSAT ratings),
+starts the gateway in this process, logs an admin in and times, through HTTP:
 
 - the analytics page for the last 28 days, for the whole twelve weeks, and with filters;
 - an advisor's own page; a chart's CSV;
@@ -43,6 +43,7 @@ from bench.gateway import percentiles
 
 NOW = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.timezone.utc)  # a Tuesday
 WEEKS = 12
+RISING_SINCE = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)  # layoff questions rise in the last weeks
 CHANNELS = ("widget", "widget", "widget", "rest", "slack", "teams")
 TOPICS = (
     ("financing", "Vi behöver ett lån till en ny maskin", "almi"),
@@ -126,7 +127,10 @@ def seed(database_url: str, count: int, rng: random.Random) -> dict[str, Any]:
         for turn in range(turns):
             seq += 1
             at = started + dt.timedelta(seconds=30 * seq)
-            if understood or turn > 0:
+            if (understood or turn > 0) and started > RISING_SINCE and rng.random() < 0.3:
+                intent, text, target = TOPICS[1]  # layoffs: the lägesbild has a rising topic to show
+                confidence = rng.uniform(0.6, 0.99)
+            elif understood or turn > 0:
                 intent, text, target = rng.choice(TOPICS)
                 confidence = rng.uniform(0.6, 0.99)
             else:
