@@ -16,6 +16,11 @@ from dotenv import load_dotenv
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# The header with which the gateway (and the bench, the evaluation, the tests) present the
+# Rasa API token to Rasa's REST channel (scripts/rasa_channel.py).
+RASA_CHANNEL_HEADER = "X-Rasa-Token"
+
+
 class SettingsError(ValueError):
     """A setting has a value the product cannot run with."""
 
@@ -70,6 +75,16 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
+    # --- hardening (docs/hardening.md); documented in .env.example ---
+    rate_limit_address_messages: int = 30
+    rate_limit_global_messages: int = 300
+    rate_limit_handoffs: int = 3
+    rate_limit_handoff_window_seconds: int = 600
+    rate_limit_connections: int = 30
+    max_sockets_per_address: int = 50
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_header: str = "X-Forwarded-For"
+    queue_abandon_seconds: int = 300
     # --- the advisor's inbox (bot/console); documented in .env.example ---
     console_max_chats_default: int = 3
     auto_assign: bool = False
@@ -121,6 +136,10 @@ class Settings:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
     @property
+    def rasa_channel_headers(self) -> dict[str, str]:
+        return {RASA_CHANNEL_HEADER: self.rasa_token}
+
+    @property
     def action_server_url(self) -> str:
         return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
 
@@ -163,6 +182,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+        rate_limit_address_messages=_positive(env, "RATE_LIMIT_ADDRESS_MESSAGES", 30),
+        rate_limit_global_messages=_positive(env, "RATE_LIMIT_GLOBAL_MESSAGES", 300),
+        rate_limit_handoffs=_positive(env, "RATE_LIMIT_HANDOFFS", 3),
+        rate_limit_handoff_window_seconds=_positive(env, "RATE_LIMIT_HANDOFF_WINDOW_SECONDS", 600),
+        rate_limit_connections=_positive(env, "RATE_LIMIT_CONNECTIONS", 30),
+        max_sockets_per_address=_positive(env, "MAX_SOCKETS_PER_ADDRESS", 50),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
+        queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
         auto_assign=_bool(env, "AUTO_ASSIGN", False),
         queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),
@@ -199,6 +227,19 @@ def _with_slash(url: str) -> str:
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated setting as a tuple of non-empty, stripped items."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), checked here so that a typo stops the start."""
+    import ipaddress
+
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {item!r} is not an address or network") from exc
+    return items
 
 
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from core.settings import RASA_CHANNEL_HEADER
+
 log = logging.getLogger(__name__)
 
 
@@ -35,7 +37,9 @@ class RasaClient:
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
-        data = await self._post(f"{self._base}/webhooks/rest/webhook", body, params=None)
+        data = await self._post(
+            f"{self._base}/webhooks/rest/webhook", body, params=None, headers={RASA_CHANNEL_HEADER: self._token}
+        )
         if not isinstance(data, list):
             raise RasaUnavailable(f"unexpected webhook answer: {type(data).__name__}")
         return [m for m in data if isinstance(m, dict)]
@@ -67,9 +71,13 @@ class RasaClient:
         event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
         await self.append_events(sender, [event])
 
-    async def _post(self, url: str, body: Any, params: dict[str, str] | None) -> Any:
+    async def _post(
+        self, url: str, body: Any, params: dict[str, str] | None, headers: dict[str, str] | None = None
+    ) -> Any:
         try:
-            async with self._session.post(url, json=body, params=params, timeout=self._timeout) as response:
+            async with self._session.post(
+                url, json=body, params=params, headers=headers, timeout=self._timeout
+            ) as response:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {response.status} for {url}")
                 return await response.json(content_type=None)
