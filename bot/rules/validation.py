@@ -62,12 +62,13 @@ def clean_line(raw: object, max_chars: int) -> str:
 
 
 def sender_id(raw: object, max_chars: int = 128) -> str:
-    """A program's own id for its conversation (REST `sender`): printable text, no control
-    or invisible characters, not empty, at most `max_chars`."""
+    """A program's own id for its conversation (REST `sender`): printable text (no control,
+    invisible, private-use or unassigned characters, no line breaks), not empty, at most
+    `max_chars`."""
     if not isinstance(raw, str):
         raise Invalid("bad_request", texts.BAD_SENDER)
     sender = raw.strip()
-    if not 0 < len(sender) <= max_chars or neutralize(sender) != sender or "\n" in sender or "\t" in sender:
+    if not 0 < len(sender) <= max_chars or not sender.isprintable():
         raise Invalid("bad_request", texts.BAD_SENDER)
     return sender
 
