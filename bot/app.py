@@ -45,6 +45,7 @@ from bot.web.keys import (
     websockets_key,
 )
 from bot.web.limits import Limits, make_buckets
+from bot.web.openapi import setup_openapi
 from bot.web.pages import setup_pages
 from bot.web.security import add_security_headers, errors_middleware
 from bot.web.socket import OpenSockets
@@ -91,6 +92,7 @@ def create_app(
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(close_websockets)
+    setup_openapi(app)
     setup_pages(app)
     setup_console(app)
     setup_admin(app)

@@ -263,7 +263,7 @@ async def ticket_done(request: web.Request) -> web.Response:
     advisor = await advisor_for_post(request)
     body = await json_body(request)
     try:
-        ticket_id = int(request.match_info["id"])
+        ticket_id = validation.row_id(request.match_info["id"])
     except ValueError as exc:
         raise json_exception(web.HTTPNotFound, "not_found", texts.TICKET_NOT_FOUND) from exc
     note_raw = body.get("note")

@@ -73,6 +73,14 @@ def sender_id(raw: object, max_chars: int = 128) -> str:
     return sender
 
 
+def row_id(raw: str) -> int:
+    """A database id from a URL: ASCII digits, at most 18 of them (a larger number would not
+    fit the database's integer: an overflow, not a "not found"). ValueError otherwise."""
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
+        raise ValueError(f"not an id: {raw[:20]!r}")
+    return int(raw)
+
+
 def client_id(raw: object) -> str:
     if not isinstance(raw, str) or not _CLIENT_ID.match(raw):
         raise Invalid("bad_request", texts.BAD_CLIENT_ID)
