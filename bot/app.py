@@ -177,10 +177,11 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
         core = app[core_key]
 
         abandon_seconds = app[settings_key].queue_abandon_seconds
+        pushed = [name for name in app[channel_labels_key] if core.outbox.pushes_to(name)]
 
         async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
-            await core.ownership.sweep_abandoned(abandon_seconds)
+            await core.ownership.sweep_abandoned(abandon_seconds, skip_channels=pushed)
             await core.rasa.kick_forgotten()
 
         duty = Duty("sweeper", interval, sweep)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
@@ -268,16 +268,18 @@ class Ownership:
                 returned.append(conversation_id)
         return returned
 
-    async def sweep_abandoned(self, abandon_seconds: int) -> list[str]:
+    async def sweep_abandoned(self, abandon_seconds: int, skip_channels: Collection[str] = ()) -> list[str]:
         """Take queued chats whose company has been gone for `abandon_seconds` (no open
         widget socket refreshing it, no message) out of the queue, so that a real company
-        does not wait behind them."""
+        does not wait behind them. Chats in `skip_channels` stay: there (Slack, Teams) the
+        reply is pushed to the person, who need not be present to get it."""
         cutoff = self.ctx.now() - dt.timedelta(seconds=abandon_seconds)
         async with self.ctx.sessions() as s:
             ids = list(
                 await s.scalars(
                     select(Conversation.id).where(
                         Conversation.state == rules.QUEUED,
+                        Conversation.channel.not_in(list(skip_channels)),
                         func.coalesce(Conversation.company_seen_at, Conversation.created_at) <= cutoff,
                     )
                 )

@@ -238,3 +238,19 @@ async def test_without_redis_the_limits_fall_back_to_memory() -> None:
 def test_the_limits_read_their_settings(make_settings: Callable[..., Any]) -> None:
     limits = Limits(make_settings(RATE_LIMIT_HANDOFFS="4", RATE_LIMIT_HANDOFF_WINDOW_SECONDS="900"), MemoryBuckets())
     assert limits.handoffs == Limit(4, 900.0)
+
+
+async def test_a_queued_chat_in_a_pushed_channel_stays_when_its_person_is_quiet(
+    make_gateway: MakeGateway, widget: Callable[..., Widget], clock: FakeClock
+) -> None:
+    # Slack and Teams push the advisor's reply: their people need not be present to get it.
+    gateway = await make_gateway()
+    core = gateway.app[core_key]
+    company = widget(gateway)
+    conversation_id = await queued_conversation(company)
+    await company.disconnect()
+    clock.advance(3600)
+    assert await core.ownership.sweep_abandoned(300, skip_channels=["widget"]) == []
+    async with core.ctx.sessions() as s:
+        assert (await s.get(Conversation, conversation_id)).state == "queued"  # type: ignore[union-attr]
+    assert not core.outbox.pushes_to("widget")
