@@ -164,6 +164,18 @@ async def test_invalid_utf8_in_a_text_frame_closes_the_socket_with_1007(
     assert ws.close_code == WSCloseCode.INVALID_TEXT
 
 
+async def test_a_socket_that_does_not_begin_with_hello_is_closed_with_1008(
+    gateway: TestClient, sessions: Callable[[], aiohttp.ClientSession]
+) -> None:
+    ws = await sessions().ws_connect(f"{str(gateway.make_url('')).rstrip('/')}/widget/ws",
+                                     headers={"Origin": origin_of(gateway)})
+    await ws.send_str(DEEP_JSON)
+    error = await next_of(ws, "error")
+    assert error["code"] == "hello_required"
+    await closed(ws)
+    assert ws.close_code == WSCloseCode.POLICY_VIOLATION
+
+
 async def test_the_console_api_refuses_deep_and_large_bodies(
     gateway: TestClient, console: Callable[..., Console], advisor: AdvisorAccount
 ) -> None:

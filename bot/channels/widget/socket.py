@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot import texts
 from bot.conversation.errors import DomainError
@@ -135,7 +135,9 @@ class WidgetConnection(JsonSocket):
         if data is None or data.get("type") != "hello":
             if msg.type == WSMsgType.TEXT:
                 await self.send_error("hello_required", texts.HELLO_REQUIRED)
-            await self.ws.close()
+            # 1008: the protocol was not followed (aiohttp itself closes with 1009 for a
+            # frame that is too big and 1007 for one that is not UTF-8).
+            await self.ws.close(code=WSCloseCode.POLICY_VIOLATION)
             return None
         return data
 
