@@ -276,10 +276,6 @@ class RasaWorker:
         await self.ctx.announce.typing(conversation_id, "bot", None, True)
         try:
             replies = await self.rasa.send(conversation_id, rasa_text, metadata)
-            if not replies:
-                # An unpaused bot always says something: nothing at all means its actions
-                # failed (the action server is down). The company is told, like Rasa down.
-                raise RasaUnavailable("Rasa answered nothing (is the action server down?)")
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for message %s: %s", message.id, exc)
             await self._finish(message.id, "failed")

@@ -44,7 +44,6 @@ class FakeRasa:
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
         self.down = False
-        self.actions_down = False
         self.delay = 0.0
         self.webhook_calls = 0
         self.bad_tokens = 0
@@ -76,8 +75,6 @@ class FakeRasa:
             self.bad_tokens += 1
             return web.json_response({"error": "unauthorized"}, status=401)
         self.webhook_calls += 1
-        if self.actions_down:  # the action server is down: Rasa answers nothing
-            return web.json_response([])
         if self.down:
             return web.json_response({"error": "down"}, status=500)
         if self.delay:

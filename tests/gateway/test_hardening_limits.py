@@ -27,7 +27,6 @@ from tests.gateway.conftest import (
     origin_of,
     queued_conversation,
 )
-from tests.gateway.fake_rasa import FakeRasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 # The gateway behind a TLS proxy on loopback: X-Forwarded-For names the company.
@@ -162,17 +161,6 @@ async def test_a_queued_chat_whose_company_left_leaves_the_queue(
     # The company that stayed moved up: it is now first in the queue.
     assert present.frames is not None
     await present.frames.wait_for(lambda f: f.get("type") == "status" and f.get("position") == 1)
-
-
-async def test_rasa_answering_nothing_is_the_unavailable_message_with_the_way_to_an_advisor(
-    widget: Callable[..., Widget], fake_rasa: FakeRasa
-) -> None:
-    company = widget()
-    await company.connect()
-    fake_rasa.actions_down = True
-    await company.say("vi behöver ett lån")
-    notice = await company.wait_message("system", texts.BOT_UNAVAILABLE)
-    assert notice["buttons"]  # "Prata med en rådgivare"
 
 
 async def test_failed_logins_throttle_the_account_from_that_address_not_the_advisor_elsewhere(
