@@ -240,7 +240,9 @@ async def test_two_thousand_idle_sockets_do_not_slow_a_real_conversation(
         await company.connect()
         await company.say("hej")
         await company.wait_message("bot")
-        assert time.perf_counter() - started < 3.0
+        elapsed = time.perf_counter() - started
+        print(f"\n{wanted} idle sockets: a new chat's connect and first answer took {elapsed * 1000:.0f} ms")
+        assert elapsed < 3.0
     finally:
         for _, writer in idle:
             writer.close()

@@ -61,6 +61,7 @@ async def test_invented_rest_senders_from_one_address_share_its_limit(make_gatew
     assert refused[0]["error"]["retry_after"] >= 1
     # Another company is not slowed by the flood (a generous bound: not a benchmark).
     status, _, seconds = await rest(gateway, "real-company", "hej", "198.51.100.20")
+    print(f"\nafter 40 invented senders from one address, another company's turn: {seconds * 1000:.0f} ms")
     assert status == 200
     assert seconds < 2.0
 
@@ -104,7 +105,9 @@ async def test_many_widget_sockets_from_one_address_share_its_limit(
     started = time.perf_counter()
     await company.say("hej")
     await company.wait_message("bot")
-    assert time.perf_counter() - started < 2.0
+    elapsed = time.perf_counter() - started
+    print(f"\nafter 10 sockets x 5 messages from one address, another company's turn: {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0
     for ws in sockets:
         await ws.close()
 
