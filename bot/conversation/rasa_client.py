@@ -37,9 +37,7 @@ class RasaClient:
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
-        data = await self._post(
-            f"{self._base}/webhooks/rest/webhook", body, params=None, headers={RASA_CHANNEL_HEADER: self._token}
-        )
+        data = await self._post(f"{self._base}/webhooks/rest/webhook", body, params=None)
         if not isinstance(data, list):
             raise RasaUnavailable(f"unexpected webhook answer: {type(data).__name__}")
         return [m for m in data if isinstance(m, dict)]
@@ -71,10 +69,11 @@ class RasaClient:
         event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
         await self.append_events(sender, [event])
 
-    async def _post(
-        self, url: str, body: Any, params: dict[str, str] | None, headers: dict[str, str] | None = None
-    ) -> Any:
+    async def _post(self, url: str, body: Any, params: dict[str, str] | None) -> Any:
         try:
+            # Every call carries the token for Rasa's REST channel (scripts/rasa_channel.py);
+            # the rest of Rasa's API reads it from `params` and ignores the header.
+            headers = {RASA_CHANNEL_HEADER: self._token}
             async with self._session.post(
                 url, json=body, params=params, headers=headers, timeout=self._timeout
             ) as response:
