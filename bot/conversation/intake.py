@@ -174,7 +174,6 @@ class Intake:
                     custom={"metadata": metadata} if metadata else None,
                 )
                 conv.updated_at = now
-                conv.company_seen_at = now
                 state, channel = conv.state, conv.channel
                 stored = store.message_json(message)
         except IntegrityError:

@@ -123,8 +123,8 @@ class Conversation(Base):
     # The company as the advisor knows it: for canned replies and the transcript e-mail.
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_email: Mapped[str | None] = mapped_column(String(254))
-    # When the company was last there: a message, or an open widget socket (refreshed while
-    # open). A queued chat without its company for too long leaves the queue.
+    # When an open widget socket last said its company is there (refreshed while the chat is
+    # queued). A queued chat whose company is neither there nor writing leaves the queue.
     company_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

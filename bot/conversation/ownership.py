@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -29,7 +29,7 @@ from bot.conversation.errors import (
     NotOwner,
 )
 from bot.conversation.events import EventKind
-from bot.conversation.models import Conversation, Participant, QueueEntry
+from bot.conversation.models import Conversation, Message, Participant, QueueEntry
 from bot.conversation.presence import Presence
 from bot.conversation.status import CompanyStatus
 from bot.rules import hours as opening
@@ -135,9 +135,7 @@ class Ownership:
                 return
             condition = (Conversation.id == conversation_id) & (Conversation.state == previous)
             if abandoned_since is not None:
-                condition = condition & (
-                    (Conversation.company_seen_at.is_(None)) | (Conversation.company_seen_at <= abandoned_since)
-                )
+                condition = condition & _company_gone_since(abandoned_since)
             changed = await store.updated(
                 s, update(Conversation).where(condition).values(state=rules.BOT, updated_at=now)
             )
@@ -280,7 +278,7 @@ class Ownership:
                     select(Conversation.id).where(
                         Conversation.state == rules.QUEUED,
                         Conversation.channel.not_in(list(skip_channels)),
-                        func.coalesce(Conversation.company_seen_at, Conversation.created_at) <= cutoff,
+                        _company_gone_since(cutoff),
                     )
                 )
             )
@@ -381,6 +379,18 @@ class Ownership:
         await self.ctx.announce.conversation(conversation_id)
         await self.ctx.announce.queue("returned", conversation_id)
         return True
+
+
+def _company_gone_since(cutoff: dt.datetime) -> ColumnElement[bool]:
+    """The company has not been there since `cutoff`: no open widget socket refreshed
+    `company_seen_at` and it wrote nothing (read from its messages, so that storing a
+    message costs no extra write)."""
+    wrote = (
+        select(Message.id)
+        .where(Message.conversation_id == Conversation.id, Message.role == "user", Message.created_at > cutoff)
+        .exists()
+    )
+    return (func.coalesce(Conversation.company_seen_at, Conversation.created_at) <= cutoff) & ~wrote
 
 
 async def _end_waiting(s: AsyncSession, conversation_id: str, status: str, now: dt.datetime) -> None:

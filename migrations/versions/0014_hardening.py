@@ -1,7 +1,7 @@
 """hardening: when the company was last seen in each conversation
 
-A widget socket refreshes it while it is open, and every company message sets it; a
-queued chat whose company has not been seen for QUEUE_ABANDON_SECONDS leaves the queue.
+An open widget socket of a queued chat refreshes it; a queued chat whose company has
+neither been seen nor written for QUEUE_ABANDON_SECONDS leaves the queue.
 
 Revision ID: 0014_hardening
 Revises: 0005_inbox

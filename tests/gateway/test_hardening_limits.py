@@ -231,6 +231,22 @@ def test_the_limits_read_their_settings(make_settings: Callable[..., Any]) -> No
     assert limits.handoffs == Limit(4, 900.0)
 
 
+async def test_a_queued_company_that_writes_keeps_its_place_without_a_socket(
+    make_gateway: MakeGateway, widget: Callable[..., Widget], clock: FakeClock
+) -> None:
+    gateway = await make_gateway()
+    core = gateway.app[core_key]
+    company = widget(gateway)
+    conversation_id = await queued_conversation(company)
+    await company.disconnect()
+    clock.advance(250)
+    await core.intake.submit(conversation_id, "still-here-0001", "Jag väntar fortfarande.")
+    clock.advance(250)
+    assert await core.ownership.sweep_abandoned(300) == []
+    clock.advance(100)
+    assert await core.ownership.sweep_abandoned(300) == [conversation_id]
+
+
 async def test_a_queued_chat_in_a_pushed_channel_stays_when_its_person_is_quiet(
     make_gateway: MakeGateway, widget: Callable[..., Widget], clock: FakeClock
 ) -> None:

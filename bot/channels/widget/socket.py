@@ -123,7 +123,10 @@ class WidgetConnection(JsonSocket):
                 await self.stop_tasks([pump, presence])
 
     async def _seen(self) -> None:
-        await self.core.intake.seen(self.conversation_id)
+        # Only a queued chat needs it (the sweep looks at queued chats alone): no write for
+        # the many sockets of companies chatting with the bot.
+        if self.last_status is not None and self.last_status.get("state") == "queued":
+            await self.core.intake.seen(self.conversation_id)
 
     async def _receive_hello(self) -> dict[str, Any] | None:
         try:
