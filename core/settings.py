@@ -6,6 +6,7 @@ root so that the processes agree whatever directory they are started from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -75,16 +76,6 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
-    # --- hardening (docs/hardening.md); documented in .env.example ---
-    rate_limit_address_messages: int = 30
-    rate_limit_global_messages: int = 300
-    rate_limit_handoffs: int = 3
-    rate_limit_handoff_window_seconds: int = 600
-    rate_limit_connections: int = 30
-    max_sockets_per_address: int = 50
-    trusted_proxies: tuple[str, ...] = ()
-    trusted_proxy_header: str = "X-Forwarded-For"
-    queue_abandon_seconds: int = 300
     # --- the advisor's inbox (bot/console); documented in .env.example ---
     console_max_chats_default: int = 3
     auto_assign: bool = False
@@ -108,6 +99,16 @@ class Settings:
     teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_url: str = ""
     teams_allowed_service_urls: tuple[str, ...] = ("https://smba.trafficmanager.net/",)
+    # --- hardening (docs/hardening.md); documented in .env.example ---
+    rate_limit_address_messages: int = 30
+    rate_limit_global_messages: int = 300
+    rate_limit_handoffs: int = 3
+    rate_limit_handoff_window_seconds: int = 600
+    rate_limit_connections: int = 30
+    max_sockets_per_address: int = 50
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_header: str = "X-Forwarded-For"
+    queue_abandon_seconds: int = 300
 
     @property
     def slack_enabled(self) -> bool:
@@ -132,12 +133,12 @@ class Settings:
         return bool(self.smtp_host and self.smtp_from)
 
     @property
-    def rasa_url(self) -> str:
-        return f"http://{self.rasa_host}:{self.rasa_port}"
-
-    @property
     def rasa_channel_headers(self) -> dict[str, str]:
         return {RASA_CHANNEL_HEADER: self.rasa_token}
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
 
     @property
     def action_server_url(self) -> str:
@@ -182,15 +183,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
-        rate_limit_address_messages=_positive(env, "RATE_LIMIT_ADDRESS_MESSAGES", 30),
-        rate_limit_global_messages=_positive(env, "RATE_LIMIT_GLOBAL_MESSAGES", 300),
-        rate_limit_handoffs=_positive(env, "RATE_LIMIT_HANDOFFS", 3),
-        rate_limit_handoff_window_seconds=_positive(env, "RATE_LIMIT_HANDOFF_WINDOW_SECONDS", 600),
-        rate_limit_connections=_positive(env, "RATE_LIMIT_CONNECTIONS", 30),
-        max_sockets_per_address=_positive(env, "MAX_SOCKETS_PER_ADDRESS", 50),
-        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
-        trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
-        queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
         auto_assign=_bool(env, "AUTO_ASSIGN", False),
         queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),
@@ -212,6 +204,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         or "https://login.botframework.com/v1/.well-known/openidconfiguration",
         teams_token_url=env.get("TEAMS_TOKEN_URL", "").strip(),
         teams_allowed_service_urls=_list(env, "TEAMS_ALLOWED_SERVICE_URLS") or ("https://smba.trafficmanager.net/",),
+        rate_limit_address_messages=_positive(env, "RATE_LIMIT_ADDRESS_MESSAGES", 30),
+        rate_limit_global_messages=_positive(env, "RATE_LIMIT_GLOBAL_MESSAGES", 300),
+        rate_limit_handoffs=_positive(env, "RATE_LIMIT_HANDOFFS", 3),
+        rate_limit_handoff_window_seconds=_positive(env, "RATE_LIMIT_HANDOFF_WINDOW_SECONDS", 600),
+        rate_limit_connections=_positive(env, "RATE_LIMIT_CONNECTIONS", 30),
+        max_sockets_per_address=_positive(env, "MAX_SOCKETS_PER_ADDRESS", 50),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
+        queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
     )
 
 
@@ -231,8 +232,6 @@ def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
 
 def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
     """Addresses or networks (CIDR), checked here so that a typo stops the start."""
-    import ipaddress
-
     items = _list(env, name)
     for item in items:
         try:
