@@ -261,3 +261,24 @@ async def test_a_queued_chat_in_a_pushed_channel_stays_when_its_person_is_quiet(
     async with core.ctx.sessions() as s:
         assert (await s.get(Conversation, conversation_id)).state == "queued"  # type: ignore[union-attr]
     assert not core.outbox.pushes_to("widget")
+
+
+async def test_the_global_limit_holds_over_every_address(make_gateway: MakeGateway) -> None:
+    gateway = await make_gateway(**{**BEHIND_PROXY, "RATE_LIMIT_GLOBAL_MESSAGES": "5"})
+    statuses = [(await rest(gateway, f"s{n}", "hej", f"198.51.100.{n + 1}"))[0] for n in range(6)]
+    assert statuses == [200] * 5 + [429]
+
+
+async def test_new_sockets_per_address_are_limited_per_minute(
+    make_gateway: MakeGateway, sessions: Callable[[], aiohttp.ClientSession]
+) -> None:
+    gateway = await make_gateway(RATE_LIMIT_CONNECTIONS="2")
+    base = str(gateway.make_url("")).rstrip("/")
+    session = sessions()
+    opened = [await session.ws_connect(f"{base}/widget/ws", headers={"Origin": origin_of(gateway)}) for _ in range(2)]
+    async with session.get(f"{base}/widget/ws", headers={"Origin": origin_of(gateway)}) as refused:
+        assert refused.status == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert (await refused.json())["error"]["code"] == "too_many_connections"
+    for ws in opened:
+        await ws.close()
