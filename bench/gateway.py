@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -88,8 +88,10 @@ async def compare_turns(
     gateway_url: str,
     client_counts: Sequence[int],
     turns: int,
+    rasa_token: str,
 ) -> dict[str, Any]:
-    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    # Rasa's REST channel asks for the API token (scripts/rasa_channel.py).
+    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook?token={quote(rasa_token)}"
     gw_hook = f"{gateway_url.rstrip('/')}/webhooks/rest/webhook"
     await turn_latencies(http, raw_hook, 1, 2, "bench-warm")  # load the model's caches
     await turn_latencies(http, gw_hook, 1, 2, "bench-warm")
@@ -215,7 +217,7 @@ async def run(
     async with bench_gateway(rasa_url, rasa_token) as (gateway_url, email, password):
         connector = aiohttp.TCPConnector(limit=max(client_counts) * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
-            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns)
+            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns, rasa_token)
         escalation = await escalation_latencies(gateway_url, email, password, escalations)
     return {
         "turn_latency": turns_report,

@@ -28,7 +28,7 @@ import aiohttp
 from bench import gateway as gateway_bench
 from bench import slack as slack_bench
 from bench import teams as teams_bench
-from core.settings import PROJECT_ROOT, load_settings
+from core.settings import PROJECT_ROOT, RASA_CHANNEL_HEADER, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
 from scripts.referral_eval import evaluate, load_set, load_targets
@@ -60,7 +60,7 @@ def tree_rss_mib(pid: int) -> float:
     return total
 
 
-async def latency(url: str, clients: int, conversations_per_client: int) -> dict[str, float]:
+async def latency(url: str, clients: int, conversations_per_client: int, token: str) -> dict[str, float]:
     timings: list[float] = []
 
     async def client(http: aiohttp.ClientSession) -> None:
@@ -68,7 +68,7 @@ async def latency(url: str, clients: int, conversations_per_client: int) -> dict
             sender = f"bench-{uuid.uuid4().hex}"
             for text in TURNS:
                 started = time.perf_counter()
-                async with http.post(f"{url}/webhooks/rest/webhook",
+                async with http.post(f"{url}/webhooks/rest/webhook", headers={RASA_CHANNEL_HEADER: token},
                                      json={"sender": sender, "message": text}) as response:
                     await response.read()
                     response.raise_for_status()
@@ -126,9 +126,9 @@ async def measure_stack(model: Path, gateway: bool = True) -> dict[str, Any]:
     try:
         stack.start(timeout=300)
         load_seconds = round(time.monotonic() - started, 1)
-        report = await evaluate(settings.rasa_url, load_set(), load_targets())
-        one = await latency(settings.rasa_url, clients=1, conversations_per_client=10)
-        ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4)
+        report = await evaluate(settings.rasa_url, load_set(), load_targets(), token=settings.rasa_token)
+        one = await latency(settings.rasa_url, clients=1, conversations_per_client=10, token=settings.rasa_token)
+        ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4, token=settings.rasa_token)
         memory = {name: round(tree_rss_mib(p.pid), 1) for name, p in stack.processes.items()}
         gateway_figures = (
             await gateway_bench.run(settings.rasa_url, settings.rasa_token, (1, 10), turns=20, escalations=20)

@@ -27,7 +27,7 @@ from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub, make_hub
 from bot.conversation.rasa_client import RasaClient
 from bot.rules.hours import parse_hours
-from bot.rules.ratelimit import BucketMap
+from bot.web.body import MAX_REQUEST_BYTES
 from bot.web.keys import (
     Paths,
     channel_labels_key,
@@ -37,14 +37,15 @@ from bot.web.keys import (
     hours_key,
     http_key,
     hub_key,
-    login_limits_key,
+    limits_key,
     nlu_log_key,
     paths_key,
     rasa_key,
-    rest_limits_key,
     settings_key,
     websockets_key,
 )
+from bot.web.limits import Limits, make_buckets
+from bot.web.openapi import setup_openapi
 from bot.web.pages import setup_pages
 from bot.web.security import add_security_headers, errors_middleware
 from bot.web.socket import OpenSockets
@@ -54,7 +55,6 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 BOT_DIR = Path(__file__).resolve().parent
-MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(
@@ -77,8 +77,8 @@ def create_app(
     app[paths_key] = Paths(static_dir or BOT_DIR / "static", templates_dir or BOT_DIR / "templates")
     app[clock_key] = clock
     app[hub_key] = hub or make_hub(settings.redis_url)
-    app[rest_limits_key] = BucketMap(settings.rate_limit_messages, settings.rate_limit_window_seconds)
-    app[login_limits_key] = BucketMap(10, 300)
+    app[limits_key] = Limits(settings, make_buckets(settings.redis_url))
+    app.on_cleanup.append(_close_limits)
     app[websockets_key] = OpenSockets()
     app[channel_labels_key] = {channel.name: channel.label for channel in channels}
     app.cleanup_ctx.extend([db_context, hub_context, core_context(outbox_poll_interval)])
@@ -92,10 +92,15 @@ def create_app(
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(close_websockets)
+    setup_openapi(app)
     setup_pages(app)
     setup_console(app)
     setup_admin(app)
     return app
+
+
+async def _close_limits(app: web.Application) -> None:
+    await app[limits_key].close()
 
 
 async def db_context(app: web.Application) -> AsyncIterator[None]:
@@ -165,13 +170,18 @@ def _count_only(sync: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[No
 
 
 def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
+    """Background duty: return chats of vanished advisors, take chats of vanished companies
+    out of the queue, restart forgotten deliveries."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         core = app[core_key]
 
+        abandon_seconds = app[settings_key].queue_abandon_seconds
+        pushed = [name for name in app[channel_labels_key] if core.outbox.pushes_to(name)]
+
         async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
+            await core.ownership.sweep_abandoned(abandon_seconds, skip_channels=pushed)
             await core.rasa.kick_forgotten()
 
         duty = Duty("sweeper", interval, sweep)

@@ -27,6 +27,17 @@ NOT_OWNER = "Du har inte den här chatten."
 NOT_CLAIMABLE = "Chatten kan inte tas just nu."
 INVALID_OUTCOME = "Välj ett utfall för chatten."
 SERVER_ERROR = "Något gick fel hos oss. Försök igen om en stund."
+BAD_SENDER = "Fältet sender måste vara en text på 1–128 tecken utan styrtecken."
+TOO_LARGE = "Förfrågan är för stor."
+TOO_DEEP = "Förfrågan är för djupt nästlad."
+BAD_ENCODING = "Förfrågan är inte giltig UTF-8."
+TOO_MANY_REQUESTS = "Det kommer för många förfrågningar just nu. Vänta några sekunder och försök igen."
+TOO_MANY_HANDOFFS = "Du har redan bett om en rådgivare flera gånger. Vänta en stund innan du frågar igen."
+TOO_MANY_CONNECTIONS = "För många öppna chattar från samma adress."
+
+
+def login_throttled(seconds: int) -> str:
+    return f"För många misslyckade inloggningar. Vänta {seconds} sekunder och försök igen."
 
 TICKET_INVALID = "Kontrollera uppgifterna i formuläret."
 TICKET_QUESTION_MISSING = "Skriv din fråga."
@@ -73,6 +84,10 @@ def already_claimed(name: str | None) -> str:
 # System messages in the conversation
 QUEUED = "Du är nu i kö för att chatta med en rådgivare. Du kan fortsätta skriva medan du väntar."
 LEFT_QUEUE = "Du har lämnat kön. Du chattar nu med den digitala assistenten igen."
+ABANDONED_QUEUE = (
+    "Du var borta en stund, så chatten lämnade kön. Du chattar nu med den digitala "
+    "assistenten igen. Vill du prata med en rådgivare kan du be om det igen."
+)
 DECLINED_TICKET = "Okej! Fråga gärna den digitala assistenten vidare."
 ADVISOR_LOST = "Rådgivaren tappade anslutningen. Du är tillbaka först i kön."
 ADVISOR_RELEASED = "Rådgivaren har lämnat chatten. Du är tillbaka först i kön."

@@ -6,6 +6,7 @@ root so that the processes agree whatever directory they are started from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# The header with which the gateway (and the bench, the evaluation, the tests) present the
+# Rasa API token to Rasa's REST channel (scripts/rasa_channel.py).
+RASA_CHANNEL_HEADER = "X-Rasa-Token"
 
 
 class SettingsError(ValueError):
@@ -93,6 +99,16 @@ class Settings:
     teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_url: str = ""
     teams_allowed_service_urls: tuple[str, ...] = ("https://smba.trafficmanager.net/",)
+    # --- hardening (docs/hardening.md); documented in .env.example ---
+    rate_limit_address_messages: int = 30
+    rate_limit_global_messages: int = 300
+    rate_limit_handoffs: int = 3
+    rate_limit_handoff_window_seconds: int = 600
+    rate_limit_connections: int = 30
+    max_sockets_per_address: int = 50
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_header: str = "X-Forwarded-For"
+    queue_abandon_seconds: int = 300
 
     @property
     def slack_enabled(self) -> bool:
@@ -115,6 +131,10 @@ class Settings:
     def transcript_email_enabled(self) -> bool:
         """Transcripts can be e-mailed to companies once a mail server is configured."""
         return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def rasa_channel_headers(self) -> dict[str, str]:
+        return {RASA_CHANNEL_HEADER: self.rasa_token}
 
     @property
     def rasa_url(self) -> str:
@@ -184,6 +204,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         or "https://login.botframework.com/v1/.well-known/openidconfiguration",
         teams_token_url=env.get("TEAMS_TOKEN_URL", "").strip(),
         teams_allowed_service_urls=_list(env, "TEAMS_ALLOWED_SERVICE_URLS") or ("https://smba.trafficmanager.net/",),
+        rate_limit_address_messages=_positive(env, "RATE_LIMIT_ADDRESS_MESSAGES", 30),
+        rate_limit_global_messages=_positive(env, "RATE_LIMIT_GLOBAL_MESSAGES", 300),
+        rate_limit_handoffs=_positive(env, "RATE_LIMIT_HANDOFFS", 3),
+        rate_limit_handoff_window_seconds=_positive(env, "RATE_LIMIT_HANDOFF_WINDOW_SECONDS", 600),
+        rate_limit_connections=_positive(env, "RATE_LIMIT_CONNECTIONS", 30),
+        max_sockets_per_address=_positive(env, "MAX_SOCKETS_PER_ADDRESS", 50),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
+        queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
     )
 
 
@@ -199,6 +228,17 @@ def _with_slash(url: str) -> str:
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated setting as a tuple of non-empty, stripped items."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), checked here so that a typo stops the start."""
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {item!r} is not an address or network") from exc
+    return items
 
 
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:

@@ -17,6 +17,10 @@ def main() -> None:
     if not token:
         sys.exit("RASA_AUTH_TOKEN is not set: the Rasa API must not run without a token")
     sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    # The REST channel (credentials.yml) asks callers for the same token.
+    from scripts import rasa_channel
+
+    rasa_channel.TOKEN = token
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

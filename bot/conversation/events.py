@@ -26,6 +26,7 @@ class EventKind(str, Enum):
     QUEUED = "queued"  # the chat waits for an advisor; data: reason, position
     OFFLINE = "offline"  # a hand-off outside opening hours: the ticket form is offered
     CANCELLED = "cancelled"  # the company left the queue or declined the ticket form
+    ABANDONED = "abandoned"  # a queued chat left the queue: its company was gone; data: seen_at
     TICKET = "ticket"  # the company left a question outside opening hours; data: ticket_id
     CLAIMED = "claimed"  # an advisor took the chat; data: from_state
     HANDED_BACK = "handed_back"  # the advisor gave the chat back to the bot

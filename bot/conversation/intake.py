@@ -122,6 +122,16 @@ class Intake:
                 conv.page = page
             return True
 
+    async def seen(self, conversation_id: str) -> None:
+        """The company is still there (its widget socket is open): it keeps its queue place."""
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(company_seen_at=self.ctx.now()),
+            )
+
     async def first_time(self, source: str, key: str) -> bool:
         """Record a platform event id; False if it was taken in before (a retry)."""
         try:

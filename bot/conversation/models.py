@@ -123,6 +123,9 @@ class Conversation(Base):
     # The company as the advisor knows it: for canned replies and the transcript e-mail.
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_email: Mapped[str | None] = mapped_column(String(254))
+    # When an open widget socket last said its company is there (refreshed while the chat is
+    # queued). A queued chat whose company is neither there nor writing leaves the queue.
+    company_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):

@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from core.settings import RASA_CHANNEL_HEADER
+
 log = logging.getLogger(__name__)
 
 
@@ -69,7 +71,12 @@ class RasaClient:
 
     async def _post(self, url: str, body: Any, params: dict[str, str] | None) -> Any:
         try:
-            async with self._session.post(url, json=body, params=params, timeout=self._timeout) as response:
+            # Every call carries the token for Rasa's REST channel (scripts/rasa_channel.py);
+            # the rest of Rasa's API reads it from `params` and ignores the header.
+            headers = {RASA_CHANNEL_HEADER: self._token}
+            async with self._session.post(
+                url, json=body, params=params, headers=headers, timeout=self._timeout
+            ) as response:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {response.status} for {url}")
                 return await response.json(content_type=None)

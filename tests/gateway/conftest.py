@@ -164,6 +164,14 @@ def make_settings(tmp_path: Path, db_url: str, rasa_server: TestServer) -> Calla
             "GATEWAY_ALLOWED_ORIGINS": CUSTOMER_SITE,
             "RASA_TIMEOUT_SECONDS": "3",
             "ADVISOR_TIMEOUT_SECONDS": "120",
+            # Every test client comes from 127.0.0.1, where production would see many
+            # companies' addresses: the address-wide limits are out of the way here, and the
+            # hardening tests (test_hardening_*.py) set them to what they check.
+            "RATE_LIMIT_ADDRESS_MESSAGES": "100000",
+            "RATE_LIMIT_GLOBAL_MESSAGES": "100000",
+            "RATE_LIMIT_HANDOFFS": "100000",
+            "RATE_LIMIT_CONNECTIONS": "100000",
+            "MAX_SOCKETS_PER_ADDRESS": "100000",
             **env,
         }
         return load_settings(values)

@@ -70,6 +70,10 @@ class FakeRasa:
         return web.json_response(parse_text(text))
 
     async def webhook(self, request: web.Request) -> web.Response:
+        # Like Rasa's REST channel here (scripts/rasa_channel.py): the API token or 401.
+        if TOKEN not in (request.headers.get("X-Rasa-Token"), request.query.get("token")):
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
         self.webhook_calls += 1
         if self.down:
             return web.json_response({"error": "down"}, status=500)

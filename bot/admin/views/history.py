@@ -36,7 +36,7 @@ def handlers() -> dict[str, Reverter]:
 
 def setup(router: web.UrlDispatcher) -> None:
     router.add_get("/admin/history", history, name="admin_history")
-    router.add_post("/admin/history/{id:\\d+}/revert", revert_entry, name="admin_history_revert")
+    router.add_post("/admin/history/{id:\\d{1,18}}/revert", revert_entry, name="admin_history_revert")
 
 
 @dataclass(frozen=True)
