@@ -126,6 +126,8 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
                     advisor_timeout_seconds=settings.advisor_timeout_seconds,
                     queue_minutes_per_chat=settings.queue_minutes_per_chat,
                     rasa_timeout_seconds=settings.rasa_timeout_seconds,
+                    actions_health_url=settings.actions_health_url,
+                    bot_retry_window_seconds=settings.bot_retry_window_seconds,
                 ),
                 clock=app[clock_key],
                 outbox_poll_interval=outbox_poll_interval,
@@ -173,6 +175,7 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
         async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
             await core.rasa.kick_forgotten()
+            await core.rasa.retry_when_back()
 
         duty = Duty("sweeper", interval, sweep)
         duty.start()

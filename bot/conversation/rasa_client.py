@@ -63,6 +63,24 @@ class RasaClient:
             sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         )
 
+    async def rewind(self, sender: str) -> None:
+        """Undo the latest user turn in the tracker (Rasa's `rewind` event): used when Rasa
+        took a message but its custom action failed, so that sending it again later does
+        not leave the unanswered copy in the conversation's history."""
+        await self.append_events(sender, [{"event": "rewind"}])
+
+    async def healthy(self) -> bool:
+        """Whether this Rasa server answers at all (its root route, no token needed)."""
+        return await self.reachable(f"{self._base}/")
+
+    async def reachable(self, url: str) -> bool:
+        """Whether `url` answers a GET with a status below 500 within a couple of seconds."""
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                return response.status < 500
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
     async def record_advisor(self, sender: str, text: str, advisor: str) -> None:
         event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
         await self.append_events(sender, [event])

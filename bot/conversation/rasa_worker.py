@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot import texts
 from bot.conversation import events, store
@@ -37,6 +37,15 @@ GATEWAY_PAYLOAD = "gateway:"
 REQUEST_ADVISOR = "gateway:request_advisor"
 # What the bot's own "Prata med en rådgivare" button sends (its request_human intent).
 BOT_REQUEST_HUMAN = "/request_human"
+
+# A company message the bot could not take (Rasa or the action server down): delivered
+# when the bot is back (`retry_when_back`, or the conversation's next message).
+RETRY = "retry"
+UNFINISHED = ("pending", RETRY, "processing")
+# What `_claim_next` says when another process holds the conversation's current turn.
+BUSY = True
+# How often a worker looks again while another process holds the conversation's turn.
+BUSY_POLL_SECONDS = 0.1
 
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
@@ -161,28 +170,41 @@ class RasaWorker:
     # ------------------------------------------------------------------ the worker
 
     async def _drain(self, conversation_id: str) -> None:
+        bot_down = False  # once it is, only what needs no bot goes on (an advisor request)
         while not self._stopping:
             self._dirty.discard(conversation_id)
-            message = await self._claim_next(conversation_id)
-            if message is None:
+            claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+            if claimed is BUSY:
+                await asyncio.sleep(BUSY_POLL_SECONDS)
+                continue
+            if not isinstance(claimed, Message):
                 if conversation_id in self._dirty:
                     continue
                 return
+            message = claimed
             # Kept on cancellation: `stop` puts the message back to pending.
             self._inflight[conversation_id] = message.id
+            go_on = True
             try:
                 if message.role == "advisor":
                     await self._deliver_advisor(message)
                 else:
-                    await self._deliver_user(message)
+                    go_on = await self._deliver_user(message)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivering message %s failed", message.id)
                 await self._finish(message.id, "failed")
             self._inflight.pop(conversation_id, None)
+            bot_down = bot_down or not go_on
 
-    async def _claim_next(self, conversation_id: str) -> Message | None:
+    async def _claim_next(self, conversation_id: str, with_retry: bool = True) -> Message | bool | None:
+        """Claim the conversation's oldest unfinished message: the message, None when there
+        is nothing to do (or another process won it), or BUSY when another process is in
+        the middle of a turn of this conversation. Looking at the oldest unfinished message
+        (in flight ones included) keeps turns in order and one at a time across replicas:
+        the conditional UPDATE lets one process win it, and nobody skips past a turn that
+        is still being processed."""
         now = self.ctx.now()
         stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
         async with self.ctx.sessions.begin() as s:
@@ -190,14 +212,17 @@ class RasaWorker:
                 select(Message)
                 .where(
                     Message.conversation_id == conversation_id,
-                    (Message.rasa_status == "pending")
-                    | ((Message.rasa_status == "processing") & (Message.rasa_started_at < stale)),
+                    Message.rasa_status.in_(UNFINISHED if with_retry else ("pending", "processing")),
                 )
                 .order_by(Message.seq)
                 .limit(1)
             )
             if candidate is None:
                 return None
+            if candidate.rasa_status == "processing" and (
+                candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
+            ):
+                return BUSY
             condition = Message.rasa_status == candidate.rasa_status
             if candidate.rasa_started_at is not None:
                 condition = condition & (Message.rasa_started_at == candidate.rasa_started_at)
@@ -208,6 +233,52 @@ class RasaWorker:
                 .values(rasa_status="processing", rasa_started_at=now),
             )
             return candidate if won else None
+
+    async def _postpone(self, message: Message) -> None:
+        """The bot could not take this message: it and the company's later messages wait
+        (status `retry`) until the bot is back, then go to Rasa in order, once."""
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Message)
+                .where(
+                    Message.conversation_id == message.conversation_id,
+                    Message.seq >= message.seq,
+                    Message.role == "user",
+                    Message.rasa_status.in_(("pending", "processing")),
+                    # An advisor request needs no bot: it goes on while the bot is down.
+                    ~func.coalesce(Message.payload, "").startswith(GATEWAY_PAYLOAD),
+                )
+                .values(rasa_status=RETRY, rasa_started_at=None),
+            )
+
+    async def bot_is_up(self) -> bool:
+        """Rasa answers, and so does the action server (when its address is known)."""
+        if not await self.rasa.healthy():
+            return False
+        url = self.ctx.config.actions_health_url
+        return not url or await self.rasa.reachable(url)
+
+    async def retry_when_back(self) -> list[str]:
+        """Deliver the messages that waited for the bot once it answers again; messages
+        older than the retry window are left unanswered (`failed`). Returns the
+        conversations kicked."""
+        now = self.ctx.now()
+        oldest = now - dt.timedelta(seconds=self.ctx.config.bot_retry_window_seconds)
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Message)
+                .where(Message.rasa_status == RETRY, Message.created_at < oldest)
+                .values(rasa_status="failed"),
+            )
+            waiting = select(Message.conversation_id).where(Message.rasa_status == RETRY).distinct().limit(500)
+            ids = list(await s.scalars(waiting))
+        if not ids or not await self.bot_is_up():
+            return []
+        for conversation_id in ids:
+            self.kick(conversation_id)
+        return ids
 
     async def _finish(self, message_id: int, status: str) -> None:
         async with self.ctx.sessions.begin() as s:
@@ -222,7 +293,9 @@ class RasaWorker:
             return
         await self._finish(message.id, "done")
 
-    async def _deliver_user(self, message: Message) -> None:
+    async def _deliver_user(self, message: Message) -> bool:
+        """One company message to Rasa; False when the bot is down and the conversation's
+        messages wait for it."""
         conversation_id = message.conversation_id
         async with self.ctx.sessions() as s:
             conv = await s.get(Conversation, conversation_id)
@@ -241,7 +314,7 @@ class RasaWorker:
                 if state == rules.CLOSED:
                     await self._reopen(conversation_id)
                 await self._hand_off(conversation_id, "bot_unavailable", None, False)
-            return
+            return True
 
         if state == rules.CLOSED:
             await self._reopen(conversation_id)
@@ -264,12 +337,12 @@ class RasaWorker:
                 replies = await self.rasa.send(conversation_id, rasa_text, metadata)
             except RasaUnavailable as exc:
                 log.warning("could not record message %s in Rasa: %s", message.id, exc)
-                await self._finish(message.id, "failed")
-                return
+                await self._postpone(message)
+                return False
             if replies:
                 log.warning("Rasa answered a paused conversation %s; dropped", conversation_id)
             await self._finish(message.id, "done")
-            return
+            return True
 
         if paused:
             await self.set_paused(conversation_id, False)
@@ -278,13 +351,14 @@ class RasaWorker:
             replies = await self.rasa.send(conversation_id, rasa_text, metadata)
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for message %s: %s", message.id, exc)
-            await self._finish(message.id, "failed")
-            await self.ctx.announce.typing(conversation_id, "bot", None, False)
-            if via_bot:  # the company asked for a person: it gets one without the bot
-                await self._hand_off(conversation_id, "bot_unavailable", None, False)
-            else:
-                await self._tell_bot_unavailable(conversation_id)
-            return
+            return await self._bot_down(message, via_bot)
+        if not replies and not await self._actions_up():
+            # Rasa took the message but its custom action failed (it answers nothing then):
+            # undo the turn in the tracker so that sending it again later is clean.
+            log.warning("the action server is down; message %s waits for it", message.id)
+            with contextlib.suppress(RasaUnavailable):
+                await self.rasa.rewind(conversation_id)
+            return await self._bot_down(message, via_bot)
         verdict = rules.judge_turn(replies)
         stored: list[dict[str, Any]] = []
         now = self.ctx.now()
@@ -309,6 +383,24 @@ class RasaWorker:
             await self._hand_off(conversation_id, verdict.handoff_reason, verdict.summary, True)
         elif via_bot and state in (rules.BOT, rules.OFFLINE):  # the bot did not hand off: still a person
             await self._hand_off(conversation_id, "request_human", None, False)
+        return True
+
+    async def _actions_up(self) -> bool:
+        url = self.ctx.config.actions_health_url
+        return not url or await self.rasa.reachable(url)
+
+    async def _bot_down(self, message: Message, via_bot: bool) -> bool:
+        """Rasa or the action server is down: the company is told (or, if it asked for a
+        person, queued), and its message waits for the bot."""
+        conversation_id = message.conversation_id
+        await self.ctx.announce.typing(conversation_id, "bot", None, False)
+        if via_bot:  # the company asked for a person: it gets one without the bot
+            await self._finish(message.id, "failed")
+            await self._hand_off(conversation_id, "bot_unavailable", None, False)
+            return True
+        await self._postpone(message)
+        await self._tell_bot_unavailable(conversation_id)
+        return False
 
     async def _hand_off(self, conversation_id: str, reason: str, summary: dict[str, Any] | None, paused: bool) -> None:
         assert self.hand_off is not None, "the worker is linked to ownership at start-up"

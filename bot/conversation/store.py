@@ -137,7 +137,7 @@ async def last_user_rasa_failed(session: AsyncSession, conversation_id: str, bef
         .order_by(Message.seq.desc())
         .limit(1)
     )
-    return status == "failed"
+    return status in ("failed", "retry")
 
 
 async def waiting_entries(session: AsyncSession) -> list[QueueEntry]:
