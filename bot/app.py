@@ -116,7 +116,9 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
         settings = app[settings_key]
         async with aiohttp.ClientSession() as http:
             app[http_key] = http
-            app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+            app[rasa_key] = RasaClient(
+                http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds, settings.rasa_urls
+            )
             core = build_core(
                 app[db_key],
                 app[hub_key],
