@@ -152,6 +152,8 @@ class Stack:
     # Gateways and Rasa servers on this machine (REPLICAS / --replicas): ports counted up
     # from GATEWAY_PORT and RASA_PORT; every gateway spreads turns over every Rasa server.
     replicas: int = 1
+    # Rasa servers, when not as many as the gateways (the fault tests start one).
+    rasa_replicas: int | None = None
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     swap: Swap | None = None
     retiring: list[tuple[ManagedProcess, float]] = field(default_factory=list)
@@ -168,7 +170,7 @@ class Stack:
         actions = self._spawn("actions", self._actions_argv(), self._actions_env())
         self._endpoints = write_endpoints(s)
         rasas = [self._spawn(replica_name("rasa", i), self._rasa_argv(self.model, s.rasa_port + i), self._rasa_env())
-                 for i in range(self.replicas)]
+                 for i in range(self.rasa_count)]
         wait_http(f"http://{s.action_server_host}:{s.action_server_port}/health", timeout, actions.process)
         for i, rasa in enumerate(rasas):
             wait_http(f"http://{s.rasa_host}:{s.rasa_port + i}/status?token={s.rasa_token}", timeout, rasa.process)
@@ -186,7 +188,11 @@ class Stack:
         s = self.settings
         if s.rasa_urls:
             return list(s.rasa_urls)
-        return [f"http://{s.rasa_host}:{s.rasa_port + i}" for i in range(self.replicas)]
+        return [f"http://{s.rasa_host}:{s.rasa_port + i}" for i in range(self.rasa_count)]
+
+    @property
+    def rasa_count(self) -> int:
+        return self.replicas if self.rasa_replicas is None else self.rasa_replicas
 
     @property
     def gateway_urls(self) -> list[str]:
@@ -196,7 +202,7 @@ class Stack:
     def _gateway_env(self, index: int) -> dict[str, str]:
         env = dict(os.environ)
         env["GATEWAY_PORT"] = str(self.settings.gateway_port + index)
-        if self.replicas > 1 or self.settings.rasa_urls:
+        if self.rasa_count > 1 or self.settings.rasa_urls:
             env["RASA_URLS"] = ",".join(self.rasa_urls)
         return env
 
@@ -243,7 +249,7 @@ class Stack:
                 if current is not None and current.requested_model == current.active_model:
                     serving.mark(session, serving.READY, "", clear_request=True)
                 return
-            if self.replicas > 1:
+            if self.rasa_count > 1:
                 serving.mark(session, serving.FAILED,
                              "Med flera Rasa-servrar byts modellen genom en omstart av tjänsten.",
                              clear_request=True)

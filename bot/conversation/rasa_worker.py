@@ -18,9 +18,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot import texts
 from bot.conversation import events, store
@@ -42,6 +43,9 @@ BOT_REQUEST_HUMAN = "/request_human"
 # when the bot is back (`retry_when_back`, or the conversation's next message).
 RETRY = "retry"
 UNFINISHED = ("pending", RETRY, "processing")
+# Tries of a transaction while the database restarts (about a minute in all).
+DB_ATTEMPTS = 14
+T = TypeVar("T")
 # What `_claim_next` says when another process holds the conversation's current turn.
 BUSY = True
 # How often a worker looks again while another process holds the conversation's turn.
@@ -173,7 +177,11 @@ class RasaWorker:
         bot_down = False  # once it is, only what needs no bot goes on (an advisor request)
         while not self._stopping:
             self._dirty.discard(conversation_id)
-            claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+            try:
+                claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+            except (DBAPIError, OSError) as exc:  # the sweeper kicks the conversation again
+                log.warning("database unavailable while claiming for %s: %s", conversation_id, type(exc).__name__)
+                return
             if claimed is BUSY:
                 await asyncio.sleep(BUSY_POLL_SECONDS)
                 continue
@@ -192,6 +200,12 @@ class RasaWorker:
                     go_on = await self._deliver_user(message)
             except asyncio.CancelledError:
                 raise
+            except (DBAPIError, OSError) as exc:
+                # The database is away: the message stays claimed and is taken again once
+                # the claim is stale (the sweeper); nothing is marked failed.
+                log.warning("database unavailable while delivering message %s: %s", message.id, type(exc).__name__)
+                self._inflight.pop(conversation_id, None)
+                return
             except Exception:
                 log.exception("delivering message %s failed", message.id)
                 await self._finish(message.id, "failed")
@@ -360,23 +374,32 @@ class RasaWorker:
                 await self.rasa.rewind(conversation_id)
             return await self._bot_down(message, via_bot)
         verdict = rules.judge_turn(replies)
-        stored: list[dict[str, Any]] = []
         now = self.ctx.now()
-        async with self.ctx.sessions.begin() as s:
-            conv = await s.get(Conversation, conversation_id)
-            assert conv is not None
-            state = conv.state
-            if state in (rules.BOT, rules.OFFLINE):
-                for reply in replies:
-                    fields = _reply_fields(rules.public_reply(reply))
-                    if fields is not None:
-                        added = await store.add_message(
-                            s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
-                        )
-                        stored.append(store.message_json(added))
-            if verdict.hands_off:
-                conv.rasa_paused = True  # the bot's hand-off action paused it
-            await store.updated(s, update(Message).where(Message.id == message.id).values(rasa_status="done"))
+
+        async def store_turn() -> tuple[str, list[dict[str, Any]]]:
+            stored: list[dict[str, Any]] = []
+            async with self.ctx.sessions.begin() as s:
+                conv = await s.get(Conversation, conversation_id)
+                assert conv is not None
+                state = conv.state
+                if state in (rules.BOT, rules.OFFLINE):
+                    for reply in replies:
+                        fields = _reply_fields(rules.public_reply(reply))
+                        if fields is not None:
+                            added = await store.add_message(
+                                s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
+                            )
+                            stored.append(store.message_json(added))
+                if verdict.hands_off:
+                    conv.rasa_paused = True  # the bot's hand-off action paused it
+                await store.updated(
+                    s, update(Message).where(Message.id == message.id).values(rasa_status="done")
+                )
+            return state, stored
+
+        # Rasa has answered: the answer is kept through a database restart (a few tries)
+        # rather than asked for again later, which would put the turn twice in the tracker.
+        state, stored = await _retrying_database(store_turn)
         await self.ctx.announce.typing(conversation_id, "bot", None, False)
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):
@@ -429,6 +452,17 @@ class RasaWorker:
             )
             stored = store.message_json(message)
         await self.ctx.announce.messages(conversation_id, channel, rules.BOT, [stored])
+
+
+async def _retrying_database(work: Callable[[], Awaitable[T]], attempts: int = DB_ATTEMPTS) -> T:
+    """Run a transaction again while the database is unreachable (a restart, a fail-over)."""
+    for attempt in range(attempts - 1):
+        try:
+            return await work()
+        except (DBAPIError, OSError) as exc:
+            log.warning("database unavailable (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(min(2.0 ** attempt, 5.0))
+    return await work()
 
 
 def _reply_fields(reply: dict[str, Any]) -> dict[str, Any] | None:
