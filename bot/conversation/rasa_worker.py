@@ -65,6 +65,9 @@ class RasaWorker:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._inflight: dict[str, int] = {}
+        self._more: dict[str, bool] = {}
+        # The conversation as the claim read it, by message id, for the turn that follows.
+        self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -186,6 +189,7 @@ class RasaWorker:
                 await asyncio.sleep(BUSY_POLL_SECONDS)
                 continue
             if not isinstance(claimed, Message):
+                self._more.pop(conversation_id, None)
                 if conversation_id in self._dirty:
                     continue
                 return
@@ -210,7 +214,10 @@ class RasaWorker:
                 log.exception("delivering message %s failed", message.id)
                 await self._finish(message.id, "failed")
             self._inflight.pop(conversation_id, None)
+            self._conversation.pop(message.id, None)
             bot_down = bot_down or not go_on
+            if not bot_down and conversation_id not in self._dirty and not self._more.pop(conversation_id, False):
+                return
 
     async def _claim_next(self, conversation_id: str, with_retry: bool = True) -> Message | bool | None:
         """Claim the conversation's oldest unfinished message: the message, None when there
@@ -222,17 +229,28 @@ class RasaWorker:
         now = self.ctx.now()
         stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
         async with self.ctx.sessions.begin() as s:
-            candidate = await s.scalar(
-                select(Message)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    Message.rasa_status.in_(UNFINISHED if with_retry else ("pending", "processing")),
-                )
-                .order_by(Message.seq)
-                .limit(1)
+            # The conversation's row comes along (one round trip): the turn needs its state.
+            found = list(
+                (
+                    await s.execute(
+                        select(Message, Conversation)
+                        .join(Conversation, Conversation.id == Message.conversation_id)
+                        .where(
+                            Message.conversation_id == conversation_id,
+                            Message.rasa_status.in_(UNFINISHED if with_retry else ("pending", "processing")),
+                        )
+                        .order_by(Message.seq)
+                        .limit(2)
+                    )
+                ).tuples()
             )
-            if candidate is None:
+            # A second one waits: the worker claims again after this turn (else it stops
+            # without one more query; a message stored later kicks it again).
+            self._more[conversation_id] = len(found) > 1
+            if not found:
                 return None
+            candidate, conv = found[0]
+            self._conversation[candidate.id] = (conv.state, conv.rasa_paused, conv.channel, conv.page)
             if candidate.rasa_status == "processing" and (
                 candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
             ):
@@ -311,16 +329,14 @@ class RasaWorker:
         """One company message to Rasa; False when the bot is down and the conversation's
         messages wait for it."""
         conversation_id = message.conversation_id
+        state, paused, channel, page = self._conversation.pop(message.id)
         async with self.ctx.sessions() as s:
-            conv = await s.get(Conversation, conversation_id)
-            assert conv is not None
-            state, paused, channel, page = conv.state, conv.rasa_paused, conv.channel, conv.page
-            failed_before = await store.last_user_rasa_failed(s, conversation_id, message.seq)
+            # The company asks for an advisor with the gateway's own button. While the bot is
+            # up the request goes through it, like its own button: its hand-off summary then
+            # says what it understood and whom it referred to (the gateway alone knows neither).
+            asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
+            failed_before = asks_advisor and await store.last_user_rasa_failed(s, conversation_id, message.seq)
 
-        # The company asks for an advisor with the gateway's own button. While the bot is up
-        # the request goes through it, like its own button: its hand-off summary then says
-        # what it understood and whom it referred to (the gateway alone knows neither).
-        asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
         via_bot = asks_advisor and not failed_before
         if message.payload and message.payload.startswith(GATEWAY_PAYLOAD) and not via_bot:
             await self._finish(message.id, "skipped")
