@@ -26,9 +26,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.fake_slack import SIGNING_SECRET, FakeSlack, SlackSide
+from bench.fake_slack import TOKEN as SLACK_TOKEN
 from bot import texts
 from bot.accounts.manage import create_advisor
 from bot.conversation.models import Message
@@ -48,6 +51,37 @@ LOAN = "vi behöver låna pengar till en maskin, vart vänder vi oss?"
 FAULT_TABLE: list[str] = []
 
 
+class FakeSlackThread:
+    """The fake Slack (bench/fake_slack.py) on a free port, served from its own thread and
+    event loop, so that it outlives the tests' loops and gateway restarts."""
+
+    def __init__(self) -> None:
+        self.fake = FakeSlack()
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="fake-slack", daemon=True)
+        self._thread.start()
+        assert self._ready.wait(30), "the fake Slack did not start"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.runner = web.AppRunner(self.fake.app(), access_log=None)
+        self.loop.run_until_complete(self.runner.setup())
+        self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self.loop.run_forever()
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
 @dataclass
 class FaultStack:
     settings: Settings
@@ -56,6 +90,7 @@ class FaultStack:
     redis: PrivateRedis
     sessions: sessionmaker[Session]
     advisor_email: str
+    slack: FakeSlackThread
 
     @property
     def gateways(self) -> list[str]:
@@ -84,6 +119,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
     if not model.exists():
         pytest.fail(f"No trained model for the current data ({model.name}): run `make model`")
     root = tmp_path_factory.mktemp("faults")
+    slack = FakeSlackThread()
     with private_postgres(root / "pg") as postgres, private_redis(root / "redis") as redis:
         database_url = postgres.create_database("foretagsstod")
         tracker_url = postgres.create_database("rasa_tracker")
@@ -103,6 +139,9 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
             "SESSION_SECRET": "fault-test-secret",
             "ADVISOR_TIMEOUT_SECONDS": "20",  # the gateways sweep (and retry) every 5 s
             "RASA_TIMEOUT_SECONDS": "30",
+            "SLACK_BOT_TOKEN": SLACK_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
         }
         # The second gateway's port must be free too (ports count up from GATEWAY_PORT).
         while True:
@@ -134,8 +173,9 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
             sessions = make_sessionmaker(engine)
             email = "rut.rad@foretagssupport.se"
             create_advisor(sessions, email, "Rut Rådgivare", PASSWORD)
-            yield FaultStack(settings, stack, postgres, redis, sessions, email)
+            yield FaultStack(settings, stack, postgres, redis, sessions, email, slack)
         finally:
+            slack.stop()
             os.environ.clear()
             os.environ.update(saved)
             stop.set()
@@ -488,6 +528,41 @@ async def test_kill_9_of_rasa_mid_turn_the_company_is_told_and_answered_once_it_
     assert company.conversation_id is not None
     assert await rasa_user_turns(fault_stack, http, company.conversation_id) == result.sent
     await company.close()
+
+
+async def test_kill_9_of_a_gateway_while_slack_replies_are_due_each_is_posted_once(
+    fault_stack: FaultStack, http: aiohttp.ClientSession
+) -> None:
+    a = fault_stack.gateways[0]
+    wait_http(f"{a}/healthz", ANSWER_TIMEOUT)
+    fake = fault_stack.slack.fake
+    channel = f"D0FAULT{uuid.uuid4().hex[:4].upper()}"
+    slack_to_a = SlackSide(http, a, fake)
+    status, _ = await slack_to_a.dm("hej", channel=channel)
+    assert status == 200
+    await asyncio.wait_for(fake.wait_posts(channel, 1, timeout=ANSWER_TIMEOUT), ANSWER_TIMEOUT)
+
+    status, _ = await slack_to_a.dm(LOAN, channel=channel)
+    assert status == 200  # stored and acknowledged: A's outbox owes Slack the answer
+    fault_stack.kill("gateway")  # before (or while) it posts: B's outbox relay delivers it
+    await asyncio.wait_for(fake.wait_posts(channel, 2, timeout=ANSWER_TIMEOUT), ANSWER_TIMEOUT)
+    await asyncio.sleep(8)  # gateway A back, its relay too: nothing is posted a second time
+
+    posts = fake.bot_posts(channel)
+    with fault_stack.sessions() as s:
+        from bot.conversation.models import Conversation
+
+        conversation_id = s.scalar(select(Conversation.id).where(Conversation.channel == "slack",
+                                                                 Conversation.external_id.contains(channel)))
+        rows = list(s.scalars(select(Message).where(Message.conversation_id == conversation_id)))
+    users = [m for m in rows if m.role == "user"]
+    bot = [m for m in rows if m.role == "bot"]
+    assert len(users) == 2 and len({m.client_id for m in users}) == 2
+    assert len(posts) == len(bot), (fake.bot_texts(channel), [m.text for m in bot])
+    assert len({p.text for p in posts}) == len(posts)  # no reply posted twice
+    FAULT_TABLE.append(f"kill -9 gateway A with a Slack reply due | 2 | {len(users)} | "
+                       f"{len({m.reply_to for m in bot})} (posted {len(posts)} for {len(bot)} stored) | 0 | "
+                       "the answer in Slack, once (the outbox on B posted it)")
 
 
 def test_the_supervisor_logged_every_restart(fault_stack: FaultStack) -> None:
