@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -92,10 +93,15 @@ def private_postgres(directory: Path) -> Iterator[PrivatePostgres]:
     if initdb is None or _binary("pg_ctl") is None or _binary("psql") is None:
         pytest.skip("PostgreSQL's initdb/pg_ctl/psql are not installed: the PostgreSQL fault test is skipped")
     as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    own_directory = None
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: as `postgres`, in a directory it can reach
+        # (pytest's temporary directories are private to root).
         as_user = ["runuser", "-u", "postgres", "--"]
-        directory.mkdir(parents=True, exist_ok=True)
-        shutil.chown(directory, "postgres")
+        own_directory = Path(tempfile.mkdtemp(prefix="private-pg-"))
+        own_directory.chmod(0o755)
+        shutil.chown(own_directory, "postgres")
+        directory = own_directory
     server = PrivatePostgres(directory, free_port(), as_user)
     subprocess.run([*as_user, initdb, "-D", str(directory / "data"), "-U", "postgres", "-A", "trust",
                     "-E", "UTF8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
@@ -105,6 +111,8 @@ def private_postgres(directory: Path) -> Iterator[PrivatePostgres]:
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.stop("immediate")
+        if own_directory is not None:
+            shutil.rmtree(own_directory, ignore_errors=True)
 
 
 @dataclass
