@@ -49,7 +49,8 @@ T = TypeVar("T")
 # What `_claim_next` says when another process holds the conversation's current turn.
 BUSY = True
 # How often a worker looks again while another process holds the conversation's turn.
-BUSY_POLL_SECONDS = 0.1
+BUSY_POLL_SECONDS = 0.05
+BUSY_POLL_MAX_SECONDS = 2.0
 
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
@@ -178,6 +179,7 @@ class RasaWorker:
 
     async def _drain(self, conversation_id: str) -> None:
         bot_down = False  # once it is, only what needs no bot goes on (an advisor request)
+        busy_wait = BUSY_POLL_SECONDS
         while not self._stopping:
             self._dirty.discard(conversation_id)
             try:
@@ -186,8 +188,12 @@ class RasaWorker:
                 log.warning("database unavailable while claiming for %s: %s", conversation_id, type(exc).__name__)
                 return
             if claimed is BUSY:
-                await asyncio.sleep(BUSY_POLL_SECONDS)
+                # Usually a turn of a few hundred milliseconds; a process that died in the
+                # middle of one holds it until its claim is stale: look less and less often.
+                await asyncio.sleep(busy_wait)
+                busy_wait = min(busy_wait * 2, BUSY_POLL_MAX_SECONDS)
                 continue
+            busy_wait = BUSY_POLL_SECONDS
             if not isinstance(claimed, Message):
                 self._more.pop(conversation_id, None)
                 if conversation_id in self._dirty:
