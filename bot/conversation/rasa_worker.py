@@ -458,9 +458,19 @@ class RasaWorker:
     async def _tell_bot_unavailable(self, conversation_id: str) -> None:
         now = self.ctx.now()
         async with self.ctx.sessions.begin() as s:
-            last = await store.last_message(s, conversation_id)
-            if last is not None and last.role == "system" and last.text == texts.BOT_UNAVAILABLE:
-                return
+            # Told already, and the company has written nothing since (a click on the
+            # advisor button, or a message sent again, is not a new question)?
+            recent = await s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.role.in_(("user", "system")))
+                .order_by(Message.seq.desc())
+                .limit(20)
+            )
+            for earlier in recent:
+                if earlier.role == "system" and earlier.text == texts.BOT_UNAVAILABLE:
+                    return
+                if earlier.role == "user" and not (earlier.payload or "").startswith(GATEWAY_PAYLOAD):
+                    break
             channel = str(await s.scalar(select(Conversation.channel).where(Conversation.id == conversation_id)))
             await events.record(s, conversation_id, EventKind.BOT_UNAVAILABLE, now, channel=channel)
             message = await store.add_message(

@@ -40,7 +40,7 @@ from core.settings import PROJECT_ROOT, Settings, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import model_path
 from scripts.stack import Stack, free_port, wait_http
-from tests.conftest import SUMMARY
+from tests.e2e.conftest import SUMMARY
 from tests.private_servers import PrivatePostgres, PrivateRedis, private_postgres, private_redis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -214,7 +214,7 @@ class ResendingWidget:
             for base in order:
                 with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError, KeyError):
                     ws = await self.http.ws_connect(f"{base.replace('http', 'ws', 1)}/widget/ws",
-                                                    headers={"Origin": base}, timeout=5)
+                                                    headers={"Origin": base})
                     last_seq = max(self.seen, default=0)
                     await ws.send_json({"type": "hello", "protocol": 1, "conversation_id": self.conversation_id,
                                         "last_seq": last_seq})
