@@ -43,7 +43,8 @@ from scripts.stack import Stack, free_port, wait_http
 from tests.e2e.conftest import SUMMARY
 from tests.private_servers import PrivatePostgres, PrivateRedis, private_postgres, private_redis
 
-pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+# Loading the model takes minutes on a busy machine (the fixture) and again after the kill.
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.timeout(2400)]
 
 PASSWORD = "fel-tolerant-lösen"
 ANSWER_TIMEOUT = 240.0  # a killed Rasa loads its model again (longer on a busy machine)
