@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from stdnum import luhn
 
@@ -112,3 +113,14 @@ def mask(text: str) -> str:
 def mask_optional(text: str | None) -> str | None:
     """`mask` that passes None through (optional columns such as a ticket's note)."""
     return None if text is None else mask(text)
+
+
+def mask_values(value: Any) -> Any:
+    """Every string inside a JSON-like value masked (a program's metadata, a card's data)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {key: mask_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_values(item) for item in value]
+    return value
