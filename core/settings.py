@@ -93,6 +93,12 @@ class Settings:
     teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_url: str = ""
     teams_allowed_service_urls: tuple[str, ...] = ("https://smba.trafficmanager.net/",)
+    # --- privacy (retention); documented in .env.example and docs/privacy.md ---
+    retention_transcript_days: int = 90
+    retention_ticket_days: int = 90
+    retention_tracker_days: int = 90
+    retention_audit_content_days: int = 365
+    privacy_page_url: str = "/integritet"
 
     @property
     def slack_enabled(self) -> bool:
@@ -184,6 +190,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         or "https://login.botframework.com/v1/.well-known/openidconfiguration",
         teams_token_url=env.get("TEAMS_TOKEN_URL", "").strip(),
         teams_allowed_service_urls=_list(env, "TEAMS_ALLOWED_SERVICE_URLS") or ("https://smba.trafficmanager.net/",),
+        retention_transcript_days=_positive(env, "RETENTION_TRANSCRIPT_DAYS", 90),
+        retention_ticket_days=_positive(env, "RETENTION_TICKET_DAYS", 90),
+        retention_tracker_days=_positive(env, "RETENTION_TRACKER_DAYS", 90),
+        retention_audit_content_days=_positive(env, "RETENTION_AUDIT_CONTENT_DAYS", 365),
+        privacy_page_url=env.get("PRIVACY_PAGE_URL", "").strip() or "/integritet",
     )
 
 

@@ -38,6 +38,7 @@ NOTICES = {
     "angrad": "Ändringen är ångrad.",
     "arkiverad": "Meddelandet är granskat och borttaget från listan.",
     "inlagd": "Meddelandet är inlagt som exempel.",
+    "raderad": "Personuppgifterna är raderade.",
 }
 
 

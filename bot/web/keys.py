@@ -9,12 +9,13 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation.core import ConversationCore
 from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub
 from bot.conversation.rasa_client import RasaClient
+from bot.conversation.retention import Retention
 from bot.rules.hours import OpeningHours
 from bot.rules.ratelimit import BucketMap
 from bot.web.socket import OpenSockets
@@ -38,6 +39,9 @@ http_key = web.AppKey("http", aiohttp.ClientSession)
 rasa_key = web.AppKey("rasa", RasaClient)
 core_key = web.AppKey("core", ConversationCore)
 nlu_log_key = web.AppKey("nlu_log", NluLog)
+# Rasa's SQL tracker store, for erasure and retention (bot.conversation.tracker_store).
+tracker_key = web.AppKey("tracker", AsyncEngine)
+retention_key = web.AppKey("retention", Retention)
 rest_limits_key = web.AppKey("rest_limits", BucketMap)
 login_limits_key = web.AppKey("login_limits", BucketMap)
 websockets_key = web.AppKey("websockets", OpenSockets)

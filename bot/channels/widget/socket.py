@@ -10,12 +10,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot import texts
+from bot.conversation import privacy
 from bot.conversation.errors import DomainError
 from bot.conversation.pubsub import Event, conversation_channel
 from bot.rules import validation
 from bot.rules.ratelimit import TokenBucket
 from bot.rules.validation import Invalid
-from bot.web.keys import core_key, hub_key, settings_key, websockets_key
+from bot.web.keys import core_key, hub_key, settings_key, tracker_key, websockets_key
 from bot.web.security import is_same_origin
 from bot.web.socket import JsonSocket, decode_frame
 
@@ -24,6 +25,7 @@ CHANNEL_NAME = "widget"
 PROTOCOL = 1
 MAX_FRAME = 16 * 1024
 HELLO_TIMEOUT = 30.0
+ERASED_BY_COMPANY = "Företaget själv (Radera min chatt)"
 TYPING_INTERVAL = 1.0
 
 
@@ -55,6 +57,7 @@ class WidgetConnection(JsonSocket):
         self.settings = request.app[settings_key]
         self.core = request.app[core_key]
         self.hub = request.app[hub_key]
+        self.tracker = request.app[tracker_key]
         self.conversation_id = ""
         self.sent_seq = 0
         self.last_status: dict[str, Any] | None = None
@@ -166,10 +169,24 @@ class WidgetConnection(JsonSocket):
             await self.send({"type": "ticket_created", "client_id": client_id, "ticket_id": ticket_id})
             await self.send({"type": "ack", "client_id": client_id, "seq": seq})
             await self.flush()
+        elif kind == "erase":
+            await self._erase()
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
             raise Invalid("bad_request", texts.BAD_REQUEST)
+
+    async def _erase(self) -> None:
+        """"Radera min chatt": the company erases its own conversation (the widget asked it
+        to confirm first). The browser forgets the id; the socket closes."""
+        core = self.core
+        async with core.ctx.sessions() as s:
+            found = await privacy.find(s, privacy.Lookup("conversation", self.conversation_id))
+        await privacy.erase(
+            core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request"
+        )
+        await self.send({"type": "erased", "message": texts.CHAT_ERASED})
+        await self.ws.close()
 
     async def _allowed(self, client_id: str) -> bool:
         """The per-connection rate limit; a refused item gets `rate_limited` with retry_after."""
