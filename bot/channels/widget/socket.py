@@ -96,6 +96,11 @@ class WidgetConnection(JsonSocket):
                     "conversation_id": conversation_id,
                     "resumed": resumed,
                     "limits": {"max_message_chars": self.settings.max_message_chars},
+                    # For the privacy notice shown before the first message.
+                    "privacy": {
+                        "retention_days": self.settings.retention_transcript_days,
+                        "url": self.settings.privacy_page_url,
+                    },
                     "status": status,
                 }
             )
