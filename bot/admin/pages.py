@@ -38,7 +38,6 @@ NOTICES = {
     "angrad": "Ändringen är ångrad.",
     "arkiverad": "Meddelandet är granskat och borttaget från listan.",
     "inlagd": "Meddelandet är inlagt som exempel.",
-    "raderad": "Personuppgifterna är raderade.",
 }
 
 

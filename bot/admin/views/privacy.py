@@ -121,5 +121,5 @@ async def erase_data(request: web.Request) -> web.StreamResponse:
         request.app[db_key], request.app[tracker_key], found, account.id,
         f"{account.name} <{account.email}>", now_of(request), "admin_request",
     )
-    query = {"klart": "raderad", **{f"n_{k}": str(v) for k, v in counts.items()}}
+    query = {f"n_{k}": str(v) for k, v in counts.items()}
     raise web.HTTPSeeOther(f"/admin/privacy?{urlencode(query)}")
