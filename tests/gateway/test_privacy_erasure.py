@@ -11,6 +11,7 @@ erased from the admin page, or by the company itself ("radera min chatt").
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,7 +26,7 @@ from sqlalchemy.types import JSON
 from bench.fake_botframework import FakeBotFramework
 from bench.fake_slack import SIGNING_SECRET, FakeSlack, SlackSide
 from bench.fake_slack import TOKEN as SLACK_TOKEN
-from bot.conversation.models import Conversation, TranscriptEmail
+from bot.conversation.models import Conversation, Message, TranscriptEmail
 from bot.web.keys import settings_key
 from core.audit import AuditEntry
 from core.db import sync_url
@@ -128,6 +129,29 @@ def record_in_tracker(path: Path, fake_rasa: FakeRasa) -> None:
         )
 
 
+def file_first_question(db_url: str, conversation_id: str) -> None:
+    """What the review list does when an admin files a message as an example."""
+    from bot.admin.review.filing import file_as_example
+    from content.models import Intent
+    from core.db import make_engine, make_sessionmaker, transaction
+    from core.editing import Actor
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            session.add(Intent(name="financing", kind="referral", nlu_file="financing"))
+            session.flush()
+            message_id = session.scalar(
+                select(Message.id).where(Message.conversation_id == conversation_id, Message.role == "user")
+                .order_by(Message.seq).limit(1)
+            )
+            assert message_id is not None
+            file_as_example(session, Actor(None, "Ada Admin"), dt.datetime.now(dt.timezone.utc), message_id,
+                            "financing")
+    finally:
+        engine.dispose()
+
+
 async def admin_erase(admin: Console, kind: str, value: str) -> dict[str, str]:
     found = await admin.session.get(f"{admin.base}/admin/privacy", params={"vad": kind, "varde": value})
     assert found.status == 200
@@ -207,6 +231,9 @@ async def test_a_marker_written_everywhere_is_gone_from_both_databases_after_era
     await company.wait_message("system", "Tack för din kommentar")
     await eventually(lambda: len(smtp.inbox.messages) == 1)
 
+    # An admin filed the company's question as a training example (review list).
+    file_first_question(db_url, widget_id)
+
     # 2. A ticket left from another widget chat, with e-mail and phone.
     ticketing = widget(gateway)
     await ticketing.connect()
@@ -244,6 +271,7 @@ async def test_a_marker_written_everywhere_is_gone_from_both_databases_after_era
     assert {
         "messages.text", "tickets.question", "csat_ratings.comment", "conversations.outcome_note",
         "conversations.company_name", "transcript_emails.recipient", "conversation_events.data",
+        "examples.text", "audit_log.after",
     } <= set(before)
     assert text_hits(f"sqlite:///{tracker_path(gateway)}", MARKER)
 
