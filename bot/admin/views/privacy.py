@@ -16,7 +16,7 @@ from bot.admin.access import post_form, require_admin
 from bot.admin.pages import now_of, page
 from bot.conversation import privacy
 from bot.conversation.models import Conversation, Message, Ticket
-from bot.web.keys import db_key, tracker_key
+from bot.web.keys import core_key, db_key, tracker_key
 from core.audit import Change, record_async
 
 KIND_LABELS = {
@@ -121,5 +121,6 @@ async def erase_data(request: web.Request) -> web.StreamResponse:
         request.app[db_key], request.app[tracker_key], found, account.id,
         f"{account.name} <{account.email}>", now_of(request), "admin_request",
     )
+    await request.app[core_key].ctx.announce.queue("erased", None)  # consoles drop the erased chats
     query = {f"n_{k}": str(v) for k, v in counts.items()}
     raise web.HTTPSeeOther(f"/admin/privacy?{urlencode(query)}")

@@ -190,6 +190,7 @@ class WidgetConnection(JsonSocket):
         await privacy.erase(
             core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request"
         )
+        await core.ctx.announce.queue("erased", None)  # consoles refresh; waiting companies move up
         await self.send({"type": "erased", "message": texts.CHAT_ERASED})
         await self.ws.close()
 
