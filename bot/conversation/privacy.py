@@ -117,12 +117,13 @@ async def find(s: AsyncSession, lookup: Lookup) -> Found:
 def _channel_user_matches(
     kind: str, value: str, external_id: str | None, display_name: str | None, address: dict[str, Any] | None
 ) -> bool:
-    """A Slack user by display name or DM channel id; a Teams user by name or user id."""
+    """A Slack user by display name, DM channel id or a thread's key (`C…:ts`; never a
+    whole public channel, which many people share); a Teams user by name or user id."""
     folded = value.casefold()
     if display_name and display_name.casefold() == folded:
         return True
     if kind == "slack":
-        return external_id is not None and (external_id == value or external_id.startswith(f"{value}:"))
+        return external_id is not None and external_id == value
     return isinstance(address, dict) and value in (address.get("user_id"), address.get("user_name"))
 
 

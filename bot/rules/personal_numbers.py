@@ -24,11 +24,11 @@ from stdnum import luhn
 MASK = "[personnummer borttaget]"
 
 _CANDIDATE = re.compile(
-    r"(?<![\d])"  # not the tail of a longer digit string
-    r"(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
+    r"(?<![0-9])"  # not the tail of a longer digit string
+    r"(?P<century>[0-9]{2})?(?P<yy>[0-9]{2})(?P<mm>[0-9]{2})(?P<dd>[0-9]{2})"
     r"(?P<sep>[-+\u2013]?)"
-    r"(?P<serial>\d{3})(?P<check>\d)"
-    r"(?![\d])"  # nor the head of one
+    r"(?P<serial>[0-9]{3})(?P<check>[0-9])"
+    r"(?![0-9])"  # nor the head of one
 )
 
 _COORDINATION_OFFSET = 60

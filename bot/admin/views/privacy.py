@@ -23,7 +23,7 @@ KIND_LABELS = {
     "conversation": "Samtals-id",
     "email": "E-postadress",
     "phone": "Telefonnummer",
-    "slack": "Slack-användare (namn eller DM-kanal)",
+    "slack": "Slack-användare (namn, DM-kanal eller tråd)",
     "teams": "Teams-användare (namn eller användar-id)",
 }
 CONFIRM_MISSING = "Kryssa i rutan för att bekräfta att allt om personen ska raderas."
