@@ -59,11 +59,11 @@ class CountingHub:
 
 @asynccontextmanager
 async def gateway_with_fake_rasa(database_url: str | None) -> AsyncIterator[tuple[str, CountingHub, Any]]:
+    from bench.fake_rasa import TOKEN, FakeRasa
     from bot.app import create_app
     from core.settings import load_settings
     from scripts.db import upgrade
     from scripts.stack import free_port
-    from tests.gateway.fake_rasa import TOKEN, FakeRasa
 
     rasa_runner = web.AppRunner(FakeRasa().app(), access_log=None)
     await rasa_runner.setup()

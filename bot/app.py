@@ -26,7 +26,9 @@ from bot.conversation.models import utcnow
 from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub, make_hub
 from bot.conversation.rasa_client import RasaClient
+from bot.conversation.retention import Retention
 from bot.rules.hours import parse_hours
+from bot.rules.retention import Periods
 from bot.web.body import MAX_REQUEST_BYTES
 from bot.web.keys import (
     Paths,
@@ -41,7 +43,9 @@ from bot.web.keys import (
     nlu_log_key,
     paths_key,
     rasa_key,
+    retention_key,
     settings_key,
+    tracker_key,
     websockets_key,
 )
 from bot.web.limits import Limits, make_buckets
@@ -67,6 +71,7 @@ def create_app(
     sweep_interval: float | None = None,
     outbox_poll_interval: float = 2.0,
     nlu_log_interval: float = 5.0,
+    retention_check_interval: float = 3600.0,
     channels: Sequence[Channel] = CHANNELS,
 ) -> web.Application:
     """Build the gateway. Tests pass a clock, may pass a hub shared between apps, and may
@@ -87,6 +92,7 @@ def create_app(
     # Started after every channel registered its delivery with the outbox.
     app.cleanup_ctx.append(_core_running)
     app.cleanup_ctx.append(nlu_log_context(nlu_log_interval))
+    app.cleanup_ctx.append(retention_context(retention_check_interval))
     if sweep_interval is None:
         sweep_interval = max(1.0, min(10.0, settings.advisor_timeout_seconds / 4))
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
@@ -158,6 +164,34 @@ def nlu_log_context(interval: float) -> Callable[[web.Application], AsyncIterato
         tracker = make_async_reader(app[settings_key].rasa_tracker_url)
         app[nlu_log_key] = NluLog(app[core_key].ctx, tracker)
         duty = Duty("nlu-log", interval, _count_only(app[nlu_log_key].sync))
+        duty.start()
+        yield
+        await duty.stop()
+        await tracker.dispose()
+
+    return context
+
+
+def retention_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The daily purge of what is past its retention period (checked every `interval` s)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[settings_key]
+        tracker = make_async_reader(settings.rasa_tracker_url)
+        app[tracker_key] = tracker
+        periods = Periods(
+            transcript_days=settings.retention_transcript_days,
+            ticket_days=settings.retention_ticket_days,
+            tracker_days=settings.retention_tracker_days,
+            audit_content_days=settings.retention_audit_content_days,
+        )
+        retention = Retention(app[db_key], tracker, periods, app[clock_key])
+        app[retention_key] = retention
+
+        async def purge() -> None:
+            await retention.run_if_due()
+
+        duty = Duty("retention", interval, purge)
         duty.start()
         yield
         await duty.stop()

@@ -114,3 +114,23 @@ def offline(hours_text: str, opens_text: str | None) -> str:
         f"Just nu är våra rådgivare inte på plats (vi har öppet {hours_text}).{when} "
         "Lämna din fråga och dina kontaktuppgifter så hör vi av oss."
     )
+
+# Privacy
+PERSONAL_NUMBER_REMOVED = (
+    "Av integritetsskäl sparar vi inte personnummer eller samordningsnummer. Numret du "
+    "skrev har tagits bort från chatten och skickas inte vidare. Du behöver inte uppge "
+    "det för att få hjälp."
+)
+CHAT_ERASED = "Din chatt är raderad. Allt du skrev och alla svar är borttagna hos oss."
+
+# Satisfaction after a human chat (CSAT)
+CSAT_QUESTION = (
+    "Hur nöjd är du med hjälpen du fick av rådgivaren? Välj ett betyg från 1 (inte alls nöjd) "
+    "till 5 (mycket nöjd)."
+)
+CSAT_BUTTON_TITLES = {1: "1 – Inte alls nöjd", 2: "2", 3: "3", 4: "4", 5: "5 – Mycket nöjd"}
+CSAT_THANKS = (
+    "Tack för ditt betyg! Vill du lägga till en kommentar kan du skriva den i nästa meddelande "
+    "– det är frivilligt."
+)
+CSAT_COMMENT_THANKS = "Tack för din kommentar!"

@@ -115,6 +115,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_header: str = "X-Forwarded-For"
     queue_abandon_seconds: int = 300
+    # --- privacy (retention); documented in .env.example and docs/privacy.md ---
+    retention_transcript_days: int = 90
+    retention_ticket_days: int = 90
+    retention_tracker_days: int = 90
+    retention_audit_content_days: int = 365
+    privacy_page_url: str = "/integritet"
 
     @property
     def slack_enabled(self) -> bool:
@@ -228,6 +234,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
         queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
+        retention_transcript_days=_positive(env, "RETENTION_TRANSCRIPT_DAYS", 90),
+        retention_ticket_days=_positive(env, "RETENTION_TICKET_DAYS", 90),
+        retention_tracker_days=_positive(env, "RETENTION_TRACKER_DAYS", 90),
+        retention_audit_content_days=_positive(env, "RETENTION_AUDIT_CONTENT_DAYS", 365),
+        privacy_page_url=env.get("PRIVACY_PAGE_URL", "").strip() or "/integritet",
     )
 
 

@@ -20,11 +20,12 @@ LABELS = {
 }
 ACTIONS = {
     "created": "skapade", "updated": "ändrade", "deleted": "tog bort", "reverted": "ångrade", "activated": "aktiverade",
-    "erased": "raderade", "password_changed": "bytte lösenord för",
+    "erased": "raderade", "exported": "exporterade", "password_changed": "bytte lösenord för",
 }
 ENTITIES = {
     "example": "exempel", "intent": "avsikten", "response": "svaret", "organisation": "organisationen",
     "scheme": "stödet", "topic": "ämnet", "account": "kontot", "model": "modellen",
+    "personal_data": "personuppgifter",
 }
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.admin.keys import bench_f1_source, f1_source_key
 from bot.admin.sockets import accounts_listener
-from bot.admin.views import accounts, directory, history, intents, responses, review, session
+from bot.admin.views import accounts, directory, history, intents, privacy, responses, review, session
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -36,4 +36,6 @@ def setup_admin(app: web.Application) -> None:
     review.setup(app)
     history.setup(router)
     accounts.setup(router)
+    # Personal data: access and erasure (issue 9).
+    privacy.setup(router)
     app.cleanup_ctx.append(accounts_listener)

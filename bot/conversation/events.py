@@ -37,6 +37,8 @@ class EventKind(str, Enum):
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa did not answer a company message
     TRANSFERRED = "transferred"  # an advisor gave the chat to a colleague; data: to_advisor_id
     TRANSCRIPT_SENT = "transcript_sent"  # the transcript was e-mailed to the company; data: to
+    CSAT_ASKED = "csat_asked"  # the company was asked to rate the advisor's help (once)
+    CSAT_RATED = "csat_rated"  # the company rated it; data: rating (1-5), the comment is not logged
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.conversation import events, store
+from bot.conversation import csat, events, store
 from bot.conversation.context import AdvisorRef, CoreContext
 from bot.conversation.errors import (
     AlreadyClaimed,
@@ -34,6 +34,7 @@ from bot.conversation.presence import Presence
 from bot.conversation.status import CompanyStatus
 from bot.rules import hours as opening
 from bot.rules import queue as rules
+from bot.rules.personal_numbers import mask_optional
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +308,7 @@ class Ownership:
         now = self.ctx.now()
         values: dict[str, Any] = {"state": target, "advisor_id": None, "updated_at": now}
         if target == rules.CLOSED:
-            values.update(outcome=outcome, outcome_note=note, closed_at=now, closed_by=advisor.id)
+            values.update(outcome=outcome, outcome_note=mask_optional(note), closed_at=now, closed_by=advisor.id)
         else:
             values.update(handoff_reason=None)
         async with self.ctx.sessions.begin() as s:
@@ -331,9 +332,13 @@ class Ownership:
             data = {"outcome": outcome} if outcome else {}
             await events.record(s, conversation_id, kind, now, channel=channel, advisor_id=advisor.id, **data)
             message = await store.add_message(s, conversation_id, "system", text, now, custom={"notice": kind.value})
-            stored = store.message_json(message)
+            stored = [store.message_json(message)]
+            if target == rules.CLOSED:
+                question = await csat.ask(s, conversation_id, channel, advisor.id, now)
+                if question is not None:
+                    stored.append(store.message_json(question))
         await self.presence.touch(advisor.id)
-        await self.ctx.announce.messages(conversation_id, channel, target, [stored])
+        await self.ctx.announce.messages(conversation_id, channel, target, stored)
         await self.ctx.announce.status(conversation_id)
         await self.ctx.announce.conversation(conversation_id)
         await self.ctx.announce.queue(kind.value, conversation_id)

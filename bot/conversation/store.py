@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
 from bot.rules import queue as rules
+from bot.rules.personal_numbers import mask_optional
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -60,15 +61,17 @@ async def add_message(
 ) -> Message:
     """Store a message with the conversation's next number (`touch`: the conversation's
     `updated_at` becomes `now` in the same statement)."""
+    # No personnummer is ever stored in a transcript, whoever wrote it (the company, an
+    # advisor, a note): the text the channels, Rasa and the console later read is masked.
     message = Message(
         conversation_id=conversation_id,
         seq=await next_seq(session, conversation_id, now if touch else None),
         role=role,
-        text=text,
+        text=mask_optional(text),
         buttons=buttons or [],
         image=image,
         custom=custom,
-        payload=payload,
+        payload=mask_optional(payload),
         author=author,
         advisor_id=advisor_id,
         client_id=client_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestServer
 
 from bench import gateway as bench
-from tests.gateway.fake_rasa import TOKEN
+from bench.fake_rasa import TOKEN
 
 
 def test_percentiles_in_milliseconds() -> None:

@@ -15,10 +15,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bench.fake_rasa import FakeRasa
 from bot import texts
 from bot.conversation.models import Message
 from tests.gateway.conftest import Widget, core_of
-from tests.gateway.fake_rasa import FakeRasa
 
 
 async def health(_: web.Request) -> web.Response:

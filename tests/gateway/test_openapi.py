@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
+from bench.fake_rasa import TOKEN, FakeRasa
 from bot.accounts.manage import create_advisor
 from bot.app import create_app
 from bot.web.openapi import OPENAPI_PATH, document
 from core.db import make_engine, make_sessionmaker
 from core.settings import load_settings
 from scripts.db import upgrade
-from tests.gateway.fake_rasa import TOKEN, FakeRasa
 
 EMAIL, PASSWORD = "schema.test@foretagssupport.se", "ett-långt-testlösen-1"
 

@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import FakeRasa
 from bot.conversation.models import Message
 from scripts.db import upgrade
 from tests.gateway.conftest import Widget, core_of
-from tests.gateway.fake_rasa import FakeRasa
 from tests.private_servers import PrivatePostgres, private_postgres
 
 

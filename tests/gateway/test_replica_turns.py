@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import FakeRasa
 from bot.conversation.pubsub import MemoryHub
 from tests.gateway.conftest import Widget, eventually, eventually_async, origin_of
-from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.test_faults import rasa_statuses
 
 

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import LOAN, FakeRasa
 from bot import texts
 from tests.gateway.conftest import (
     CUSTOMER_SITE,
@@ -17,7 +18,6 @@ from tests.gateway.conftest import (
     eventually,
     origin_of,
 )
-from tests.gateway.fake_rasa import LOAN, FakeRasa
 
 
 async def test_a_new_company_is_greeted_in_a_new_conversation(

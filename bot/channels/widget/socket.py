@@ -9,13 +9,14 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot import texts
+from bot.conversation import privacy
 from bot.conversation.errors import DomainError
 from bot.conversation.pubsub import Event, conversation_channel
 from bot.conversation.rasa_worker import REQUEST_ADVISOR
 from bot.rules import validation
 from bot.rules.ratelimit import TokenBucket, retry_after
 from bot.rules.validation import Invalid
-from bot.web.keys import core_key, hub_key, limits_key, settings_key, websockets_key
+from bot.web.keys import core_key, hub_key, limits_key, settings_key, tracker_key, websockets_key
 from bot.web.security import is_same_origin, json_error, rate_limited
 from bot.web.socket import MAX_FRAME, JsonSocket, decode_frame
 
@@ -23,6 +24,7 @@ CHANNEL_NAME = "widget"
 
 PROTOCOL = 1
 HELLO_TIMEOUT = 30.0
+ERASED_BY_COMPANY = "Företaget själv (Radera min chatt)"
 TYPING_INTERVAL = 1.0
 
 
@@ -68,6 +70,7 @@ class WidgetConnection(JsonSocket):
         self.settings = request.app[settings_key]
         self.core = request.app[core_key]
         self.hub = request.app[hub_key]
+        self.tracker = request.app[tracker_key]
         self.conversation_id = ""
         self.sent_seq = 0
         self.last_status: dict[str, Any] | None = None
@@ -107,6 +110,11 @@ class WidgetConnection(JsonSocket):
                     "conversation_id": conversation_id,
                     "resumed": resumed,
                     "limits": {"max_message_chars": self.settings.max_message_chars},
+                    # For the privacy notice shown before the first message.
+                    "privacy": {
+                        "retention_days": self.settings.retention_transcript_days,
+                        "url": self.settings.privacy_page_url,
+                    },
                     "status": status,
                 }
             )
@@ -191,10 +199,25 @@ class WidgetConnection(JsonSocket):
             await self.send({"type": "ticket_created", "client_id": client_id, "ticket_id": ticket_id})
             await self.send({"type": "ack", "client_id": client_id, "seq": seq})
             await self.flush()
+        elif kind == "erase":
+            await self._erase()
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
             raise Invalid("bad_request", texts.BAD_REQUEST)
+
+    async def _erase(self) -> None:
+        """"Radera min chatt": the company erases its own conversation (the widget asked it
+        to confirm first). The browser forgets the id; the socket closes."""
+        core = self.core
+        async with core.ctx.sessions() as s:
+            found = await privacy.find(s, privacy.Lookup("conversation", self.conversation_id))
+        await privacy.erase(
+            core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request"
+        )
+        await core.ctx.announce.queue("erased", None)  # consoles refresh; waiting companies move up
+        await self.send({"type": "erased", "message": texts.CHAT_ERASED})
+        await self.ws.close()
 
     async def _allowed(self, client_id: str, handoff: bool = False) -> bool:
         """The connection's own limit, then its address's and everyone's, then (for a
