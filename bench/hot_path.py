@@ -1,7 +1,7 @@
 """The gateway's own cost per turn, without Rasa's: every database round trip and every
 publish on the hot path of a REST turn, and the time the gateway adds.
 
-A fake Rasa that answers at once (tests/gateway/fake_rasa.py) stands in for Rasa, so the
+A fake Rasa that answers at once (bench/fake_rasa.py) stands in for Rasa, so the
 whole latency is the gateway's. SQLAlchemy's `before_cursor_execute` counts statements
 (each one a round trip to the database) and the hub counts publishes. With `--profile` the
 run is repeated under cProfile and the top functions are printed.

@@ -5,8 +5,10 @@ bench/results.json and printed as a table.
 - dev-set top-1 referral and any-mention through the REST channel
 - turn latency p50/p95 at 1 and 10 concurrent clients through Rasa's REST channel
 - model load time, training time (recorded when the model was trained), resident memory
+- the analytics page and the lägesbild at 100,000 conversations (bench/analytics.py)
 
-`--skip-cv` leaves out the cross-validation (it trains the NLU five times).
+`--skip-cv` leaves out the cross-validation (it trains the NLU five times);
+`--skip-analytics` the analytics timing (seeding 100,000 conversations takes minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from bench import analytics as analytics_bench
 from bench import gateway as gateway_bench
 from bench import rasa_footprint
 from bench import slack as slack_bench
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Rasa servers behind the bench gateway (RASA_URLS), for throughput")
     parser.add_argument("--skip-footprint", action="store_true",
                         help="leave out the untuned Rasa (one more model load) for the tuning comparison")
+    parser.add_argument("--skip-analytics", action="store_true")
     args = parser.parse_args(argv)
     load_settings()
     model = ensure_model()
@@ -202,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                       "rasa_rss_mib": results["rss_mib"].get("rasa")},
         }
     results["load_average"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    if not args.skip_analytics:
+        results["analytics"] = asyncio.run(analytics_bench.run())
     if not args.skip_cv:
         results["cross_validation"] = cross_validation(PROJECT_ROOT / "config.yml", args.folds)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -232,6 +238,11 @@ def print_table(r: dict[str, Any]) -> None:
                      f"(goal <= 0.10); {row.get('gateway_turns_per_s')} turns/s through the gateway"))
     escalation = r["gateway"]["escalation_to_console_ms"]
     rows.append(("Escalation to console", f"p50 {escalation['p50']} ms, p95 {escalation['p95']} ms"))
+    if r.get("analytics"):
+        analytics = r["analytics"]
+        for name, figures in analytics["views_ms"].items():
+            rows.append((f"{name} ({analytics['conversations']:,} conversations)",
+                         f"p50 {figures['p50']} ms, p95 {figures['p95']} ms"))
     rows.append(("Model load", f"{r['model_load_seconds']} s"))
     if r.get("training_seconds"):
         rows.append(("Training", f"{r['training_seconds']} s"))

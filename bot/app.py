@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.admin.analytics.lagesbild import ensure_scheduled
 from bot.admin.routes import setup_admin
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
@@ -72,6 +73,7 @@ def create_app(
     outbox_poll_interval: float = 2.0,
     nlu_log_interval: float = 5.0,
     retention_check_interval: float = 3600.0,
+    lagesbild_interval: float = 600.0,
     channels: Sequence[Channel] = CHANNELS,
 ) -> web.Application:
     """Build the gateway. Tests pass a clock, may pass a hub shared between apps, and may
@@ -96,6 +98,7 @@ def create_app(
     if sweep_interval is None:
         sweep_interval = max(1.0, min(10.0, settings.advisor_timeout_seconds / 4))
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
+    app.cleanup_ctx.append(lagesbild_context(lagesbild_interval))
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(close_websockets)
     setup_openapi(app)
@@ -224,6 +227,24 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
             await core.rasa.retry_when_back()
 
         duty = Duty("sweeper", interval, sweep)
+        duty.start()
+        yield
+        await duty.stop()
+
+    return context
+
+
+def lagesbild_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Background duty: once a week has ended (from Monday 00:00 UTC), store its lägesbild.
+    Checked every `interval` seconds; a week already stored is not computed again."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def weekly() -> None:
+            async with app[db_key].begin() as session:
+                now = app[clock_key]()
+                await session.run_sync(lambda sync: ensure_scheduled(sync, now))
+
+        duty = Duty("lagesbild", interval, weekly)
         duty.start()
         yield
         await duty.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.admin.analytics.models  # (registers the lägesbild reports)
 import bot.admin.review.models  # (registers the reviewed messages)
 import bot.conversation.models  # noqa: F401  (registers the conversation tables)
 import content.models  # noqa: F401  (registers intents, examples, responses, dialogue)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.admin.keys import bench_f1_source, f1_source_key
 from bot.admin.sockets import accounts_listener
-from bot.admin.views import accounts, directory, history, intents, privacy, responses, review, session
+from bot.admin.views import accounts, analytics, directory, history, intents, privacy, responses, review, session
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -38,4 +38,5 @@ def setup_admin(app: web.Application) -> None:
     accounts.setup(router)
     # Personal data: access and erasure (issue 9).
     privacy.setup(router)
+    analytics.setup(router)  # the analytics page, an advisor's own figures, the lägesbild (issue 9)
     app.cleanup_ctx.append(accounts_listener)

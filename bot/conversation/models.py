@@ -91,6 +91,8 @@ class Conversation(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_conversations_channel_external"),
         Index("ix_conversations_state_closed_at", "state", "closed_at"),
+        # analytics: the period's conversations, read from the index alone
+        Index("ix_conversations_created_at", "created_at", "channel", "id"),
     )
 
     # Random and unguessable: for the widget it is the only credential. Also Rasa's sender id.
@@ -134,6 +136,8 @@ class Message(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
         UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client"),
         Index("ix_messages_rasa_status", "conversation_id", "rasa_status"),
+        # analytics: an advisor's first reply after a claim
+        Index("ix_messages_conversation_role_created", "conversation_id", "role", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -176,6 +180,10 @@ class QueueEntry(Base):
     """One wait for an advisor. Waiting entries are served by (enqueued_at, id)."""
 
     __tablename__ = "queue_entries"
+    # analytics: the period's waits with their claims, read from the index alone
+    __table_args__ = (
+        Index("ix_queue_entries_enqueued_claimed", "enqueued_at", "claimed_at", "claimed_by", "conversation_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -217,7 +225,11 @@ class ConversationEvent(Base):
     """
 
     __tablename__ = "conversation_events"
-    __table_args__ = (Index("ix_conversation_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_conversation_events_kind_at", "kind", "at"),
+        # analytics: which conversations were handed off or claimed (by whom), from the index alone
+        Index("ix_conversation_events_kind_conversation", "kind", "advisor_id", "conversation_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -278,7 +290,16 @@ class MessageNlu(Base):
     from Rasa's tracker store by `nlu_log.NluLog` (analytics, the review list)."""
 
     __tablename__ = "message_nlu"
-    __table_args__ = (Index("ix_message_nlu_at", "at"), Index("ix_message_nlu_intent", "intent"))
+    __table_args__ = (
+        Index("ix_message_nlu_at", "at"),
+        Index("ix_message_nlu_intent", "intent"),
+        # analytics (each read from the index alone): a period's messages, a conversation's
+        # messages, the conversations that named a municipality or a size
+        Index("ix_message_nlu_at_intent", "at", "intent", "referral_target", "conversation_id"),
+        Index("ix_message_nlu_conversation_intent", "conversation_id", "intent", "referral_target", "at"),
+        Index("ix_message_nlu_municipality", "municipality", "conversation_id"),
+        Index("ix_message_nlu_company_size", "company_size", "conversation_id"),
+    )
 
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
@@ -289,6 +310,10 @@ class MessageNlu(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     entities: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     referral_target: Mapped[str | None] = mapped_column(String(64))
+    # The company as this message describes it (its municipality and entity values, by
+    # bot.rules.analytics.company_facets): the analytics page's filters.
+    municipality: Mapped[str | None] = mapped_column(String(64))
+    company_size: Mapped[str | None] = mapped_column(String(16))
 
 
 class SyncCursor(Base):

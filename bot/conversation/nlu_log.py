@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.conversation.context import CoreContext
 from bot.conversation.models import Message, MessageNlu, SyncCursor
+from bot.rules.analytics import company_facets
 from directory.mentions import first_named, name_patterns
 from directory.models import Organisation
 
@@ -133,13 +134,16 @@ class NluLog:
         )
         referral = first_named(" ".join(t for t in replies if t), patterns)
         at = dt.datetime.fromtimestamp(timestamp or self.ctx.now().timestamp(), dt.timezone.utc)
+        municipality, size = company_facets(entities)
         existing = await s.get(MessageNlu, (sender_id, seq))
         if existing is None:
             s.add(MessageNlu(conversation_id=sender_id, seq=seq, at=at, intent=intent, confidence=confidence,
-                             entities=entities, referral_target=referral))
+                             entities=entities, referral_target=referral, municipality=municipality,
+                             company_size=size))
         else:
             existing.intent, existing.confidence = intent, confidence
             existing.entities, existing.referral_target = entities, referral
+            existing.municipality, existing.company_size = municipality, size
         return 1
 
 

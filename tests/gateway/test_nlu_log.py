@@ -75,6 +75,8 @@ async def test_settled_turns_are_copied_once_with_the_referral_they_got(
         (ack["seq"], "financing", 0.93, "almi")
     ]
     assert rows[0].entities == [{"entity": "municipality", "value": "Köping"}]
+    # the company as the message describes it: the analytics filters (bot.rules.analytics.company_facets)
+    assert (rows[0].municipality, rows[0].company_size) == ("Köping", None)
 
 
 async def test_without_a_tracker_store_nothing_is_copied_and_nothing_fails(gateway: TestClient) -> None:
