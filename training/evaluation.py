@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from content.validation import MAX_EXAMPLE_CHARS, clean_example, example_problems, normalise
+from content.validation import MAX_EXAMPLE_CHARS, clean_example, example_key, example_problems, normalise
 from core.problems import Problem
 from core.settings import PROJECT_ROOT
 
@@ -59,7 +59,7 @@ def set_fingerprint(questions: Iterable[Question]) -> str:
 def question_problems(text: str, intent: str, questions: Collection[Question], intents: Collection[str],
                       training_keys: Collection[str]) -> list[Problem]:
     """Why a question cannot join the set (Swedish, per form field); training_keys are the
-    normalised texts of every training example."""
+    examples' keys (`content.validation.example_key`)."""
     problems = [Problem("text", p.message) for p in example_problems(text)]
     if intent not in intents:
         problems.append(Problem("intent", "Välj vilken avsikt som ska svara på frågan."))
@@ -68,7 +68,7 @@ def question_problems(text: str, intent: str, questions: Collection[Question], i
     key = normalise(text)
     if any(normalise(q.text) == key for q in questions):
         problems.append(Problem("text", "Frågan finns redan i utvärderingen."))
-    elif key in training_keys:
+    elif example_key(text) in training_keys:
         problems.append(Problem("text", (
             "Frågan är redan ett träningsexempel. Utvärderingen ska bara ha frågor som modellen inte "
             "tränats på; skriv frågan på ett annat sätt.")))

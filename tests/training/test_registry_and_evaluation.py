@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from content.history import revert
+from content.validation import example_key
 from core import serving
 from core.audit import AuditEntry
 from core.editing import Actor, Invalid
@@ -130,7 +131,7 @@ def test_a_question_joins_the_set_only_when_it_is_not_training_data(tmp_path: Pa
 
     def problems(text: str, intent: str = "financing") -> list[str]:
         return [p.message for p in evaluation.question_problems(
-            text, intent, questions, {"financing", "start_business"}, {"lån till företag"})]
+            text, intent, questions, {"financing", "start_business"}, {example_key("lån till företag")})]
 
     assert problems("Lån till  FÖRETAG") == [
         "Frågan är redan ett träningsexempel. Utvärderingen ska bara ha frågor som modellen inte tränats på; "
