@@ -61,7 +61,7 @@ def _one(session: Session, model_id: int, request: web.Request) -> dict[str, Any
     data = _list(session, request)
     active = next((row.record for row in data["models"] if row.active), None)
     listed = next(row for row in data["models"] if row.record.id == model_id)
-    return {"model": listed, "active": active, "serving": data["serving"]}
+    return {"model": listed, "active_model": active, "serving": data["serving"]}
 
 
 async def model_page(request: web.Request) -> web.StreamResponse:
@@ -70,11 +70,11 @@ async def model_page(request: web.Request) -> web.StreamResponse:
     if data is None:
         return not_found(request, account, "Modellen finns inte i förteckningen.")
     this: dict[str, Any] = data["model"].record.evaluation or {}
-    active: dict[str, Any] = (data["active"].evaluation if data["active"] is not None else None) or {}
+    active: dict[str, Any] = (data["active_model"].evaluation if data["active_model"] is not None else None) or {}
     this_f1, active_f1 = this.get("per_intent_f1") or {}, active.get("per_intent_f1") or {}
     intents = [IntentRow(name, this_f1.get(name), active_f1.get(name)) for name in sorted({*this_f1, *active_f1})]
     same_set = bool(this and active and this.get("set") == active.get("set"))
-    changes = evaluation.changed(this, active) if data["active"] is not None and not data["model"].active else []
+    changes = evaluation.changed(this, active) if data["active_model"] is not None and not data["model"].active else []
     return page(request, "model.html", account, "models", modes=MODE_NAMES, this=this, active_eval=active,
                 intents=intents, changes=changes, same_set=same_set, **data)
 
