@@ -6,7 +6,11 @@ bench/results.json and printed as a table.
 - turn latency p50/p95 at 1 and 10 concurrent clients through Rasa's REST channel
 - model load time, training time (recorded when the model was trained), resident memory
 
-`--skip-cv` leaves out the cross-validation (it trains the NLU five times).
+- retrain-to-live for a one-example edit and failed or stalled turns during a model swap
+  under 10 clients (bench/training.py)
+
+`--skip-cv` leaves out the cross-validation (it trains the NLU five times);
+`--skip-training` the retrain-to-live and swap figures (one fine-tuning, two model loads).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import aiohttp
 from bench import gateway as gateway_bench
 from bench import slack as slack_bench
 from bench import teams as teams_bench
+from bench import training as training_bench
 from core.settings import PROJECT_ROOT, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
@@ -160,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args(argv)
     load_settings()
     model = ensure_model()
@@ -168,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     if meta.exists():
         results["training_seconds"] = json.loads(meta.read_text()).get("training_seconds")
     results.update(asyncio.run(measure_stack(model)))
+    if not args.skip_training:
+        results["training"] = training_bench.run()
     if not args.skip_cv:
         results["cross_validation"] = cross_validation(PROJECT_ROOT / "config.yml", args.folds)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -196,6 +204,14 @@ def print_table(r: dict[str, Any]) -> None:
     escalation = r["gateway"]["escalation_to_console_ms"]
     rows.append(("Escalation to console", f"p50 {escalation['p50']} ms, p95 {escalation['p95']} ms"))
     rows.append(("Model load", f"{r['model_load_seconds']} s"))
+    if r.get("training"):
+        edit, swap = r["training"]["one_example_edit"], r["training"]["swap_under_load"]
+        rows.append(("Retrain-to-live, one-example edit",
+                     f"{edit['train_to_active_seconds']} s ({edit['mode']}; swap {edit['swap_seconds']} s)"))
+        for name in ("activation", "rollback"):
+            row = swap[name]
+            rows.append((f"Swap under {swap['clients']} clients, {name}",
+                         f"{row['failed']} failed, {row['stalled_over_2s']} over 2 s of {row['turns']} turns"))
     if r.get("training_seconds"):
         rows.append(("Training", f"{r['training_seconds']} s"))
     rows.append(("Resident memory", ", ".join(f"{k} {v} MiB" for k, v in r["rss_mib"].items())))

@@ -84,6 +84,18 @@ def default_tools() -> Tools:
 
     return Tools([str(RASA)], [str(RASA_PYTHON), "-m", "training.rasa_evaluate"], PROJECT_ROOT, rasa_env())
 
+Exporter = Callable[[Session, Path], list[str]]
+
+
+def export_content(session: Session, project: Path) -> list[str]:
+    """The database's content as a Rasa project in `project`; the problems that would
+    make training fail instead (Swedish), with nothing written."""
+    problems = check_project(session)
+    if not problems:
+        write_rasa_project(session, project)
+    return problems
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -118,6 +130,7 @@ class Runner:
     heldout: Path = evaluation.HELDOUT_FILE
     clock: Callable[[], dt.datetime] = _now
     epoch_fraction: float = 0.2
+    exporter: Exporter = export_content  # a tiny project of its own in the real-Rasa test
     tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _process: asyncio.subprocess.Process | None = None
 
@@ -191,11 +204,10 @@ class Runner:
         project = folder / "project"
         # 1. export: the database's content as a Rasa project, checked first.
         async with self.sessions() as session:
-            problems = await session.run_sync(check_project)
-            if problems:
-                raise _Failed("Innehållet har fel som måste rättas före träningen. Den aktiva modellen är oförändrad.",
-                              problems)
-            await session.run_sync(write_rasa_project, project)
+            problems = await session.run_sync(self.exporter, project)
+        if problems:
+            raise _Failed("Innehållet har fel som måste rättas före träningen. Den aktiva modellen är oförändrad.",
+                          problems)
         extra = [self.tools.cwd / p for p in CODE_INPUTS if (self.tools.cwd / p).exists()]
         prints = await asyncio.to_thread(plan.project_fingerprints, project, extra)
         chosen, estimate = await self._plan(prints)
@@ -225,7 +237,7 @@ class Runner:
                           translate(output))
         seconds = asyncio.get_running_loop().time() - started
         # 4. evaluate on the held-out set, the active model too when it has no score on this set.
-        await self._update(job_id, stage=m.EVALUATE, component="", epoch=0, epochs=0)
+        await self._update(job_id, stage=m.EVALUATE)
         record = await self._evaluate_and_register(job_id, trained, prints, chosen, seconds)
         await self._finish(job_id, m.SUCCEEDED, "Modellen är tränad och utvärderad. Jämför och aktivera den.",
                            model_file=record)
@@ -308,7 +320,7 @@ class Runner:
             while True:
                 try:
                     data = await asyncio.wait_for(process.stdout.read(4096), HEARTBEAT_SECONDS)
-                except TimeoutError:
+                except asyncio.TimeoutError:  # Python 3.10: not yet the builtin TimeoutError
                     data = None
                 if data == b"":
                     break

@@ -6,7 +6,8 @@
 
 Behaviour from the environment: FAKE_RASA_VALIDATE_FAIL (validation prints a Rasa error
 and exits 1), FAKE_RASA_TRAIN_FAIL, FAKE_RASA_EPOCH_SECONDS (per epoch, default 0.01),
-FAKE_RASA_EPOCHS (default 4), FAKE_RASA_CALLS (a file each call's argv is appended to).
+FAKE_RASA_EPOCHS (default 4), FAKE_RASA_CALLS (a file each call's argv is appended to), FAKE_RASA_VALIDATE_SECONDS
+(validation is silent this long, longer than a heartbeat).
 The model is a real tar.gz with Rasa's metadata.json (the domain), as the registry reads it.
 """
 
@@ -77,6 +78,7 @@ def main() -> int:
         with open(calls, "a", encoding="utf-8") as log:
             log.write(json.dumps(argv) + "\n")
     if argv[:2] == ["data", "validate"]:
+        time.sleep(float(os.environ.get("FAKE_RASA_VALIDATE_SECONDS", "0")))  # silent, like Rasa loading
         if os.environ.get("FAKE_RASA_VALIDATE_FAIL"):
             print("UserWarning: The example 'hej' was found labeled with multiple different intents in the data.")
             return 1

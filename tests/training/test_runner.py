@@ -52,7 +52,8 @@ async def active_model(database: AsyncDatabase) -> str:
 
 async def test_an_edit_with_the_same_labels_is_fine_tuned_from_the_active_model_and_evaluated(
         make_runner: Callable[..., Runner], database: AsyncDatabase, model_dir: Path, calls: Path) -> None:
-    runner = make_runner(FAKE_RASA_EPOCHS="6", FAKE_RASA_EPOCH_SECONDS="0.3")
+    # Rasa says nothing for longer than a heartbeat while it loads: the job waits and beats.
+    runner = make_runner(FAKE_RASA_EPOCHS="6", FAKE_RASA_EPOCH_SECONDS="0.3", FAKE_RASA_VALIDATE_SECONDS="1.5")
     job_id = await runner.start(ANNA)
     training = await until(runner, job_id, lambda j: j.stage == m.TRAIN and j.epoch >= 1)
     assert (training.state, training.mode, training.component, training.epochs) == (m.RUNNING, FINETUNE,
