@@ -131,6 +131,7 @@ class Runner:
     clock: Callable[[], dt.datetime] = _now
     epoch_fraction: float = 0.2
     exporter: Exporter = export_content  # a tiny project of its own in the real-Rasa test
+    config_override: Path | None = None  # trained with instead of the exported config.yml
     tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _process: asyncio.subprocess.Process | None = None
 
@@ -208,6 +209,8 @@ class Runner:
         if problems:
             raise _Failed("Innehållet har fel som måste rättas före träningen. Den aktiva modellen är oförändrad.",
                           problems)
+        if self.config_override is not None:
+            shutil.copyfile(self.config_override, project / "config.yml")
         extra = [self.tools.cwd / p for p in CODE_INPUTS if (self.tools.cwd / p).exists()]
         prints = await asyncio.to_thread(plan.project_fingerprints, project, extra)
         chosen, estimate = await self._plan(prints)

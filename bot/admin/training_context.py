@@ -4,6 +4,7 @@ at shutdown its running job is stopped and marked interrupted (the model stays a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -18,7 +19,8 @@ async def training_runner(app: web.Application) -> AsyncIterator[None]:
     tools = app[training_tools_key] if training_tools_key in app else default_tools()
     heldout = app.get(training_heldout_key, HELDOUT_FILE)
     runner = Runner(app[db_key], settings.model_dir, settings.var_dir / "training", tools, heldout,
-                    clock=app[clock_key])
+                    clock=app[clock_key], epoch_fraction=settings.training_epoch_fraction,
+                    config_override=Path(settings.training_config) if settings.training_config else None)
     app[training_runner_key] = runner
     yield
     await runner.close()
