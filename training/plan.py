@@ -116,8 +116,9 @@ def project_fingerprints(project_dir: Path, extra_inputs: Iterable[Path] = ()) -
 
 def model_labels(model_file: Path) -> str:
     """The label fingerprint of a trained Rasa 3 model (its metadata.json keeps the domain)."""
-    with tarfile.open(model_file, "r:gz") as archive:
-        for member in archive.getmembers():
+    # Streamed: Rasa writes metadata.json near the start, so a large model is not read whole.
+    with tarfile.open(model_file, "r|gz") as archive:
+        for member in archive:
             if member.name.rsplit("/", 1)[-1] == "metadata.json":
                 handle = archive.extractfile(member)
                 if handle is not None:

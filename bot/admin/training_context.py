@@ -20,7 +20,8 @@ async def training_runner(app: web.Application) -> AsyncIterator[None]:
     heldout = app.get(training_heldout_key, HELDOUT_FILE)
     runner = Runner(app[db_key], settings.model_dir, settings.var_dir / "training", tools, heldout,
                     clock=app[clock_key], epoch_fraction=settings.training_epoch_fraction,
-                    config_override=Path(settings.training_config) if settings.training_config else None)
+                    config_override=Path(settings.training_config) if settings.training_config else None,
+                    database_url=settings.database_url)
     app[training_runner_key] = runner
     yield
     await runner.close()

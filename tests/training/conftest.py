@@ -107,12 +107,13 @@ async def database(db_url: str) -> AsyncIterator[AsyncDatabase]:
 
 
 @pytest.fixture
-def make_runner(database: AsyncDatabase, model_dir: Path, tmp_path: Path, heldout: Path, calls: Path,
-                monkeypatch: pytest.MonkeyPatch) -> Callable[..., Runner]:
+def make_runner(database: AsyncDatabase, db_url: str, model_dir: Path, tmp_path: Path, heldout: Path,
+                calls: Path) -> Callable[..., Runner]:
     def build(**env: str) -> Runner:
         environment = {"PATH": "/usr/bin:/bin", "FAKE_RASA_CALLS": str(calls), **env}
         fake = [sys.executable, str(FAKE_RASA)]
         tools = Tools(fake, [*fake, "evaluate"], tmp_path, environment, nice=False)
-        return Runner(database.sessions, model_dir, tmp_path / "work", tools, heldout)
+        # The export runs in a thread with its own connection, as in the gateway.
+        return Runner(database.sessions, model_dir, tmp_path / "work", tools, heldout, database_url=db_url)
 
     return build
