@@ -121,7 +121,7 @@ def test_an_admin_trains_a_new_intent_activates_it_and_rolls_back(
 
     # 5. Rollback from the history: the old model, and the old answer, are back.
     admin.goto(url + "/admin/history?vad=model")
-    entry = admin.locator("li, article, tr").filter(has_text=f"aktiverade modellen {name}").first
+    entry = admin.locator("ol.history > li").filter(has_text=f"aktiverade modellen {name}").first
     entry.get_by_role("button", name="Ångra den här ändringen").click()
     expect(admin.get_by_role("status").first).to_have_text("Ändringen är ångrad.")
     wait_active(rasa_stack, original)
