@@ -8,12 +8,14 @@ active model), so it shows in the history and its revert is a rollback: the same
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from content.history import State, refuse
@@ -36,9 +38,12 @@ def by_file(session: Session, file_name: str) -> ModelRecord | None:
     return session.scalar(select(ModelRecord).where(ModelRecord.file_name == file_name))
 
 
-def adopt(session: Session, model_dir: Path, file_name: str, now: dt.datetime) -> ModelRecord | None:
+def adopt(session: Session, model_dir: Path, file_name: str, now: dt.datetime,
+          labels: str | None = None) -> ModelRecord | None:
     """The record of a model we did not train ourselves (`make model`: the one the stack
-    started with), created on first sight from the model file's own metadata."""
+    started with), created on first sight from the model file's own metadata. Reading the
+    labels decompresses the archive (seconds for the shipped model): async callers use
+    `adopt_async`, which reads them in a thread."""
     if not file_name:
         return None
     record = by_file(session, file_name)
@@ -47,12 +52,26 @@ def adopt(session: Session, model_dir: Path, file_name: str, now: dt.datetime) -
     path = model_dir / file_name
     if "/" in file_name or not path.is_file():
         return None
-    record = ModelRecord(file_name=file_name, fingerprint="", labels=model_labels(path), dialogue="",
+    record = ModelRecord(file_name=file_name, fingerprint="", dialogue="",
+                         labels=model_labels(path) if labels is None else labels,
                          mode="developer", created_by="utvecklare (make model)",
                          created_at=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
     session.add(record)
     session.flush()
     return record
+
+
+async def adopt_async(sessions: async_sessionmaker[AsyncSession], model_dir: Path, file_name: str,
+                      now: dt.datetime) -> None:
+    """`adopt` without blocking the event loop: the archive is read in a thread."""
+    if not file_name or "/" in file_name or not (model_dir / file_name).is_file():
+        return
+    async with sessions() as session:
+        if await session.run_sync(by_file, file_name) is not None:
+            return
+    labels = await asyncio.to_thread(model_labels, model_dir / file_name)
+    async with sessions.begin() as session:
+        await session.run_sync(adopt, model_dir, file_name, now, labels)
 
 
 def known(session: Session, model_dir: Path) -> list[Known]:

@@ -266,9 +266,12 @@ class Runner:
                 "--data", str(project / "data")]
 
     async def _plan(self, prints: plan.Fingerprints) -> tuple[plan.Plan, float]:
+        async with self.sessions() as session:
+            current = await session.run_sync(serving.read)
+        await registry.adopt_async(self.sessions, self.model_dir, current.active_model if current else "", self.clock())
+
         def choose(session: Session) -> tuple[plan.Plan, float]:
-            current = serving.read(session)
-            active = registry.adopt(session, self.model_dir, current.active_model if current else "", self.clock())
+            active = registry.by_file(session, current.active_model) if current else None
             known_active = plan.Known(active.file_name, active.fingerprint, active.labels) if active else None
             chosen = plan.choose(prints, known_active, registry.known(session, self.model_dir))
             return chosen, estimate_for(session, chosen.mode)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin.access import post_form, require_admin
 from bot.admin.pages import actor_of, done, not_found, now_of, page, transact
-from bot.web.keys import settings_key
+from bot.web.keys import db_key, settings_key
 from core import serving
 from core.editing import Invalid, NotFound
 from training import evaluation, registry
@@ -34,12 +34,18 @@ class IntentRow:
     active: float | None
 
 
+async def _adopt_active(request: web.Request) -> None:
+    """The active model has a record (with its labels) even if `make model` trained it."""
+    async with request.app[db_key]() as session:
+        current = await session.run_sync(serving.read)
+    if current is not None:
+        await registry.adopt_async(request.app[db_key], request.app[settings_key].model_dir, current.active_model,
+                                   now_of(request))
+
+
 def _list(session: Session, request: web.Request) -> dict[str, Any]:
     model_dir = request.app[settings_key].model_dir
-    current = serving.read(session)
-    if current is not None and current.active_model:
-        registry.adopt(session, model_dir, current.active_model, now_of(request))
-    return {"models": registry.listing(session, model_dir), "serving": current}
+    return {"models": registry.listing(session, model_dir), "serving": serving.read(session)}
 
 
 async def model_list(request: web.Request) -> web.StreamResponse:
@@ -49,6 +55,7 @@ async def model_list(request: web.Request) -> web.StreamResponse:
 
 async def _render_list(request: web.Request, account: Any, *, status: int = 200,
                        error: str | None = None) -> web.Response:
+    await _adopt_active(request)
     data = await transact(request, _list, request)
     return page(request, "models.html", account, "models", status=status, modes=MODE_NAMES,
                 general_errors=[error] if error else [], **data)
@@ -66,6 +73,7 @@ def _one(session: Session, model_id: int, request: web.Request) -> dict[str, Any
 
 async def model_page(request: web.Request) -> web.StreamResponse:
     account = await require_admin(request)
+    await _adopt_active(request)
     data = await transact(request, _one, int(request.match_info["id"]), request)
     if data is None:
         return not_found(request, account, "Modellen finns inte i förteckningen.")
