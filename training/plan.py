@@ -82,7 +82,9 @@ def label_set(domain: Mapping[str, Any]) -> dict[str, list[str]]:
         "intents": _names(domain.get("intents")),
         "entities": _names(domain.get("entities")),
         "slots": _names(domain.get("slots")),
-        "actions": _names(domain.get("actions")),
+        # Custom actions only: a trained model's domain also lists utter_faq, utter_chitchat
+        # (Rasa adds one per retrieval intent), which the intents already account for.
+        "actions": [a for a in _names(domain.get("actions")) if not a.startswith("utter_")],
         "forms": _names(domain.get("forms")),
         # The ResponseSelector has one label per retrieval answer (utter_faq/<key>).
         "retrieval": [r for r in responses if "/" in r],
@@ -115,15 +117,19 @@ def project_fingerprints(project_dir: Path, extra_inputs: Iterable[Path] = ()) -
 
 
 def model_labels(model_file: Path) -> str:
-    """The label fingerprint of a trained Rasa 3 model (its metadata.json keeps the domain)."""
-    # Streamed: Rasa writes metadata.json near the start, so a large model is not read whole.
+    """The label fingerprint of a trained Rasa 3 model, from the domain it keeps. Streamed:
+    the domain provider's domain.yml comes early in the archive (metadata.json, which also
+    has the domain, comes last, after 150 MB of components in the shipped model)."""
     with tarfile.open(model_file, "r|gz") as archive:
         for member in archive:
-            if member.name.rsplit("/", 1)[-1] == "metadata.json":
+            name = member.name.removeprefix("./")
+            if name == "components/domain_provider/domain.yml" or name == "metadata.json":
                 handle = archive.extractfile(member)
-                if handle is not None:
-                    metadata = json.loads(handle.read())
-                    return labels_fingerprint(metadata.get("domain") or {})
+                if handle is None:
+                    continue
+                if name == "metadata.json":
+                    return labels_fingerprint(json.loads(handle.read()).get("domain") or {})
+                return labels_fingerprint(yaml.safe_load(handle.read()) or {})
     return ""
 
 

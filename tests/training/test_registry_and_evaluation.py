@@ -179,3 +179,6 @@ def test_the_label_set_ignores_answer_texts_but_not_retrieval_answers() -> None:
     assert label_set(domain)["retrieval"] == ["utter_faq/open"]
     edited = {**domain, "responses": {"utter_greet": [{"text": "Hallå"}], "utter_faq/open": [{"text": "8–16"}]}}
     assert label_set(edited) == label_set(domain)
+    # A trained model's domain also lists the retrieval intents' utter_ actions.
+    trained = {**domain, "actions": ["utter_faq", "action_referral"]}
+    assert label_set(trained) == label_set({**domain, "actions": ["action_referral"]})
