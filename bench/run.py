@@ -7,8 +7,12 @@ bench/results.json and printed as a table.
 - model load time, training time (recorded when the model was trained), resident memory
 - the analytics page and the lägesbild at 100,000 conversations (bench/analytics.py)
 
+- retrain-to-live for a one-example edit and failed or stalled turns during a model swap
+  under 10 clients (bench/training.py)
+
 `--skip-cv` leaves out the cross-validation (it trains the NLU five times);
-`--skip-analytics` the analytics timing (seeding 100,000 conversations takes minutes).
+`--skip-analytics` the analytics timing (seeding 100,000 conversations takes minutes);
+`--skip-training` the retrain-to-live and swap figures (one fine-tuning, two model loads).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bench import rasa_footprint
 from bench import slack as slack_bench
 from bench import soak as soak_bench
 from bench import teams as teams_bench
+from bench import training as training_bench
 from core.settings import PROJECT_ROOT, RASA_CHANNEL_HEADER, load_settings
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
@@ -190,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-footprint", action="store_true",
                         help="leave out the untuned Rasa (one more model load) for the tuning comparison")
     parser.add_argument("--skip-analytics", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args(argv)
     load_settings()
     model = ensure_model()
@@ -208,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     results["load_average"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     if not args.skip_analytics:
         results["analytics"] = asyncio.run(analytics_bench.run())
+    if not args.skip_training:
+        results["training"] = training_bench.run()
     if not args.skip_cv:
         results["cross_validation"] = cross_validation(PROJECT_ROOT / "config.yml", args.folds)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -244,6 +252,14 @@ def print_table(r: dict[str, Any]) -> None:
             rows.append((f"{name} ({analytics['conversations']:,} conversations)",
                          f"p50 {figures['p50']} ms, p95 {figures['p95']} ms"))
     rows.append(("Model load", f"{r['model_load_seconds']} s"))
+    if r.get("training"):
+        edit, swap = r["training"]["one_example_edit"], r["training"]["swap_under_load"]
+        rows.append(("Retrain-to-live, one-example edit",
+                     f"{edit['train_to_active_seconds']} s ({edit['mode']}; swap {edit['swap_seconds']} s)"))
+        for name in ("activation", "rollback"):
+            row = swap[name]
+            rows.append((f"Swap under {swap['clients']} clients, {name}",
+                         f"{row['failed']} failed, {row['stalled_over_2s']} over 2 s of {row['turns']} turns"))
     if r.get("training_seconds"):
         rows.append(("Training", f"{r['training_seconds']} s"))
     rows.append(("Resident memory", ", ".join(f"{k} {v} MiB" for k, v in r["rss_mib"].items())))

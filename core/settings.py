@@ -82,6 +82,9 @@ class Settings:
     replicas: int = 1
     rasa_tf_threads: int = 1
     rasa_malloc_arena_max: int = 2
+    # --- training from the admin pages (training/); documented in .env.example ---
+    training_epoch_fraction: float = 0.2
+    training_config: str = ""  # a config.yml to train with instead of the project's (tests)
     # --- the advisor's inbox (bot/console); documented in .env.example ---
     console_max_chats_default: int = 3
     auto_assign: bool = False
@@ -161,6 +164,19 @@ class Settings:
         return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
 
 
+def _fraction(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1, not {raw!r}") from None
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} must be between 0 (exclusive) and 1, not {raw!r}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from `env` (default: the process environment plus `.env`)."""
     if env is None:
@@ -204,6 +220,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         replicas=_positive(env, "REPLICAS", 1),
         rasa_tf_threads=_int(env, "RASA_TF_THREADS", 1),
         rasa_malloc_arena_max=_int(env, "RASA_MALLOC_ARENA_MAX", 2),
+        training_epoch_fraction=_fraction(env, "TRAINING_EPOCH_FRACTION", 0.2),
+        training_config=env.get("TRAINING_CONFIG", ""),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
         auto_assign=_bool(env, "AUTO_ASSIGN", False),
         queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),
