@@ -23,7 +23,7 @@ from bot.conversation.errors import NotFound
 from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Delivery, InboundReceipt, Participant, Ticket
 from bot.rules import queue as rules
-from bot.rules.validation import TicketForm
+from bot.rules.validation import TicketForm, clean_line
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class Intake:
         """The conversation of `external_id` in `channel` (created on first use), or a new
         one when the channel has no key (a new widget chat). A known conversation takes the
         newest address and display name the channel gives."""
+        # A Slack or Teams display name is shown to advisors: no hidden (bidi, zero-width,
+        # control) characters in it either.
+        display_name = clean_line(display_name, 200) or None
         if external_id is not None:
             found = await self._update_known(channel, external_id, display_name, address)
             if found is not None:
