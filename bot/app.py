@@ -121,7 +121,9 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
         settings = app[settings_key]
         async with aiohttp.ClientSession() as http:
             app[http_key] = http
-            app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+            app[rasa_key] = RasaClient(
+                http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds, settings.rasa_urls
+            )
             core = build_core(
                 app[db_key],
                 app[hub_key],
@@ -131,6 +133,8 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
                     advisor_timeout_seconds=settings.advisor_timeout_seconds,
                     queue_minutes_per_chat=settings.queue_minutes_per_chat,
                     rasa_timeout_seconds=settings.rasa_timeout_seconds,
+                    actions_health_url=settings.actions_health_url,
+                    bot_retry_window_seconds=settings.bot_retry_window_seconds,
                 ),
                 clock=app[clock_key],
                 outbox_poll_interval=outbox_poll_interval,
@@ -183,6 +187,7 @@ def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterato
             await core.ownership.sweep_stale_advisors()
             await core.ownership.sweep_abandoned(abandon_seconds, skip_channels=pushed)
             await core.rasa.kick_forgotten()
+            await core.rasa.retry_when_back()
 
         duty = Duty("sweeper", interval, sweep)
         duty.start()

@@ -76,6 +76,12 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
+    bot_retry_window_seconds: int = 3600
+    # --- replicas and the Rasa process (docs/operations.md) ---
+    rasa_urls: tuple[str, ...] = ()
+    replicas: int = 1
+    rasa_tf_threads: int = 1
+    rasa_malloc_arena_max: int = 2
     # --- the advisor's inbox (bot/console); documented in .env.example ---
     console_max_chats_default: int = 3
     auto_assign: bool = False
@@ -141,6 +147,10 @@ class Settings:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
     @property
+    def actions_health_url(self) -> str:
+        return f"http://{self.action_server_host}:{self.action_server_port}/health"
+
+    @property
     def action_server_url(self) -> str:
         return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
 
@@ -183,6 +193,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+        bot_retry_window_seconds=_positive(env, "BOT_RETRY_WINDOW_SECONDS", 3600),
+        rasa_urls=tuple(url.rstrip("/") for url in _list(env, "RASA_URLS")),
+        replicas=_positive(env, "REPLICAS", 1),
+        rasa_tf_threads=_int(env, "RASA_TF_THREADS", 1),
+        rasa_malloc_arena_max=_int(env, "RASA_MALLOC_ARENA_MAX", 2),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
         auto_assign=_bool(env, "AUTO_ASSIGN", False),
         queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),

@@ -103,10 +103,22 @@ class Intake:
     async def _update_known(
         self, channel: str, external_id: str, display_name: str | None, address: dict[str, Any] | None
     ) -> str | None:
-        async with self.ctx.sessions.begin() as s:
+        # Read first: a known conversation whose details did not change (every turn of a
+        # program, most of Slack's and Teams') costs no write transaction.
+        async with self.ctx.sessions() as s:
             conv = await s.scalar(
                 select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
             )
+            if conv is None:
+                return None
+            changed = (address is not None and conv.address != address) or (
+                bool(display_name) and conv.display_name != display_name
+            )
+            conversation_id = conv.id
+        if not changed:
+            return conversation_id
+        async with self.ctx.sessions.begin() as s:
+            conv = await s.get(Conversation, conversation_id)
             if conv is None:
                 return None
             if address is not None and conv.address != address:
@@ -175,8 +187,8 @@ class Intake:
                     client_id=client_id,
                     rasa_status="pending",
                     custom={"metadata": metadata} if metadata else None,
+                    touch=True,
                 )
-                conv.updated_at = now
                 state, channel = conv.state, conv.channel
                 stored = store.message_json(message)
         except IntegrityError:

@@ -23,15 +23,19 @@ async def updated(session: AsyncSession, stmt: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-async def next_seq(session: AsyncSession, conversation_id: str) -> int:
-    """Allocate the next message number; the UPDATE's row lock serializes writers."""
-    await session.execute(
+async def next_seq(session: AsyncSession, conversation_id: str, touched_at: dt.datetime | None = None) -> int:
+    """Allocate the next message number in one round trip (UPDATE ... RETURNING; the row
+    lock serializes writers); with `touched_at`, the conversation's `updated_at` too."""
+    values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
+    if touched_at is not None:
+        values["updated_at"] = touched_at
+    seq = await session.scalar(
         update(Conversation)
         .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
+        .values(**values)
+        .returning(Conversation.last_seq)
         .execution_options(synchronize_session=False)
     )
-    seq = await session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id))
     assert seq is not None
     return int(seq)
 
@@ -52,10 +56,13 @@ async def add_message(
     client_id: str | None = None,
     rasa_status: str | None = None,
     reply_to: int | None = None,
+    touch: bool = False,
 ) -> Message:
+    """Store a message with the conversation's next number (`touch`: the conversation's
+    `updated_at` becomes `now` in the same statement)."""
     message = Message(
         conversation_id=conversation_id,
-        seq=await next_seq(session, conversation_id),
+        seq=await next_seq(session, conversation_id, now if touch else None),
         role=role,
         text=text,
         buttons=buttons or [],
@@ -137,7 +144,7 @@ async def last_user_rasa_failed(session: AsyncSession, conversation_id: str, bef
         .order_by(Message.seq.desc())
         .limit(1)
     )
-    return status == "failed"
+    return status in ("failed", "retry")
 
 
 async def waiting_entries(session: AsyncSession) -> list[QueueEntry]:
