@@ -27,7 +27,7 @@ from bot.conversation.models import Conversation, Delivery, InboundReceipt, Mess
 from bot.rules import csat as csat_rules
 from bot.rules import queue as rules
 from bot.rules.personal_numbers import mask, mask_personal_numbers, mask_values
-from bot.rules.validation import TicketForm
+from bot.rules.validation import TicketForm, clean_line
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,9 @@ class Intake:
         """The conversation of `external_id` in `channel` (created on first use), or a new
         one when the channel has no key (a new widget chat). A known conversation takes the
         newest address and display name the channel gives."""
+        # A Slack or Teams display name is shown to advisors: no hidden (bidi, zero-width,
+        # control) characters in it either.
+        display_name = clean_line(display_name, 200) or None
         if external_id is not None:
             found = await self._update_known(channel, external_id, display_name, address)
             if found is not None:

@@ -84,7 +84,11 @@ class WidgetConnection(JsonSocket):
             return
         requested = hello.get("conversation_id")
         raw_page = hello.get("page")
-        page = raw_page[:500] if isinstance(raw_page, str) and raw_page.startswith(("http://", "https://")) else None
+        page = (
+            validation.neutralize(raw_page)[:500]
+            if isinstance(raw_page, str) and raw_page.startswith(("http://", "https://"))
+            else None
+        )
         resumed = (
             isinstance(requested, str)
             and 0 < len(requested) <= 64

@@ -72,3 +72,15 @@ async def test_one_teams_user_flooding_is_limited_and_others_are_not(
     assert await company_texts(teams) == ["meddelande 0", "meddelande 1", "meddelande 2", "hej från Per"]
     _, refused = await bf.post_activity(http, gateway_url(teams), bf.message("en till"))
     assert refused["error"]["message"] == texts.RATE_LIMITED
+
+
+async def test_a_display_name_loses_its_hidden_characters(
+    bf: FakeBotFramework, http: aiohttp.ClientSession, teams: TestClient
+) -> None:
+    from bot.conversation.models import Conversation
+
+    status, _ = await bf.post_activity(http, gateway_url(teams), bf.message("hej", name="Eva \u202ekE\u200b\u0000"))
+    assert status == 200
+    async with core_of(teams).ctx.sessions() as s:
+        [name] = list(await s.scalars(select(Conversation.display_name)))
+    assert name == "Eva kE"
