@@ -17,15 +17,17 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -88,18 +90,30 @@ async def compare_turns(
     gateway_url: str,
     client_counts: Sequence[int],
     turns: int,
+    rasa_token: str,
 ) -> dict[str, Any]:
-    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    # Rasa's REST channel asks for the API token (scripts/rasa_channel.py).
+    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook?token={quote(rasa_token)}"
     gw_hook = f"{gateway_url.rstrip('/')}/webhooks/rest/webhook"
     await turn_latencies(http, raw_hook, 1, 2, "bench-warm")  # load the model's caches
     await turn_latencies(http, gw_hook, 1, 2, "bench-warm")
     results: dict[str, Any] = {}
     for clients in client_counts:
+        started = time.perf_counter()
         raw = percentiles(await turn_latencies(http, raw_hook, clients, turns, "bench-raw"))
+        raw_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         gateway = percentiles(await turn_latencies(http, gw_hook, clients, turns, "bench-gw"))
+        gateway_seconds = time.perf_counter() - started
+        overhead = round(gateway["p50"] - raw["p50"], 2)
         results[str(clients)] = {
             "rasa_ms": raw,
             "gateway_ms": gateway,
+            "rasa_turns_per_s": round(raw["n"] / raw_seconds, 1),
+            "gateway_turns_per_s": round(gateway["n"] / gateway_seconds, 1),
+            # The gateway's own share: (gateway p50 - Rasa p50) / Rasa p50; the goal is <= 0.10.
+            "overhead_ms_p50": overhead,
+            "overhead_share_p50": round(overhead / raw["p50"], 3) if raw["p50"] else None,
             "ratio_p50": round(gateway["p50"] / raw["p50"], 3) if raw["p50"] else None,
             "ratio_p95": round(gateway["p95"] / raw["p95"], 3) if raw["p95"] else None,
         }
@@ -161,14 +175,24 @@ async def _receive_until(ws: aiohttp.ClientWebSocketResponse[bool], predicate: A
 
 
 @contextlib.asynccontextmanager
-async def bench_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[tuple[str, str, str]]:
-    """A throw-away gateway in this process; yields (url, advisor email, password)."""
+async def bench_gateway(
+    rasa_url: str,
+    rasa_token: str,
+    rasa_urls: Sequence[str] = (),
+    in_process: bool = False,
+    on_pid: Callable[[int], None] | None = None,
+) -> AsyncIterator[tuple[str, str, str]]:
+    """A throw-away gateway; yields (url, advisor email, password).
+
+    By default it runs as its own process (`python -m bot serve`), as in production: in
+    the bench's process it would share one event loop and one core with the clients that
+    measure it, and its overhead would be the clients' too. `rasa_urls`: a pool of Rasa
+    servers (RASA_URLS)."""
     from bot.accounts.manage import create_advisor
-    from bot.app import create_app
     from core.db import make_engine, make_sessionmaker
     from core.settings import load_settings
     from scripts.db import upgrade
-    from scripts.stack import free_port
+    from scripts.stack import APP_PYTHON, free_port, wait_http
 
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -180,28 +204,46 @@ async def bench_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[tuple[s
 
         rasa = urlsplit(rasa_url)
         port = free_port()
-        settings = load_settings(
-            {
-                "DATABASE_URL": db_url,
-                "VAR_DIR": tmp,
-                "RASA_HOST": rasa.hostname or "127.0.0.1",
-                "RASA_PORT": str(rasa.port or 5005),
-                "RASA_TOKEN": rasa_token,
-                "GATEWAY_HOST": "127.0.0.1",
-                "GATEWAY_PORT": str(port),
-                "OPENING_HOURS": "always",
-                "RATE_LIMIT_MESSAGES": "1000000",
-                "RATE_LIMIT_WINDOW_SECONDS": "1",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        env = {
+            "DATABASE_URL": db_url,
+            "VAR_DIR": tmp,
+            "RASA_HOST": rasa.hostname or "127.0.0.1",
+            "RASA_PORT": str(rasa.port or 5005),
+            "RASA_TOKEN": rasa_token,
+            "RASA_URLS": ",".join(rasa_urls),
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(port),
+            "OPENING_HOURS": "always",
+            "RATE_LIMIT_MESSAGES": "1000000",
+            "RATE_LIMIT_WINDOW_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+            "SESSION_SECRET": "bench-session-secret",
+        }
+        if in_process:
+            from bot.app import create_app
+
+            runner = web.AppRunner(create_app(load_settings(env)), access_log=None, shutdown_timeout=1)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            try:
+                yield f"http://127.0.0.1:{port}", email, password
+            finally:
+                await runner.cleanup()
+            return
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+        process = subprocess.Popen([str(APP_PYTHON), "-m", "bot", "serve"], env={**keep, **env},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
+            await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/healthz", 60, process)
+            if on_pid is not None:
+                on_pid(process.pid)
             yield f"http://127.0.0.1:{port}", email, password
         finally:
-            await runner.cleanup()
+            process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, 15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 async def run(
@@ -210,12 +252,14 @@ async def run(
     client_counts: Sequence[int] = (1, 10),
     turns: int = 30,
     escalations: int = 30,
+    rasa_urls: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Both benchmarks; returns a JSON-able report."""
-    async with bench_gateway(rasa_url, rasa_token) as (gateway_url, email, password):
+    """Both benchmarks; returns a JSON-able report. With `rasa_urls` the gateway spreads
+    conversations over that pool, and the raw figures are for the first server alone."""
+    async with bench_gateway(rasa_url, rasa_token, rasa_urls) as (gateway_url, email, password):
         connector = aiohttp.TCPConnector(limit=max(client_counts) * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
-            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns)
+            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns, rasa_token)
         escalation = await escalation_latencies(gateway_url, email, password, escalations)
     return {
         "turn_latency": turns_report,

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -205,7 +205,8 @@ async def run(
 ) -> dict[str, Any]:
     """Both benchmarks; returns a JSON-able report."""
     report: dict[str, Any] = {"event_to_post_ms": {}, "ack_ms": {}, "rasa_ms": {}, "ratio_p50": {}}
-    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    # Rasa's REST channel asks for the API token (scripts/rasa_channel.py).
+    raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook?token={quote(rasa_token)}"
     async with slack_gateway(rasa_url, rasa_token) as bench:
         await reply_latencies(bench, 1, 2)  # warm up Rasa's caches and the display-name cache
         for conversations in conversation_counts:

@@ -15,6 +15,7 @@ import getpass
 import logging
 import sys
 
+from bot import logmask
 from core.settings import load_settings
 
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logmask.install()  # no personnummer in any log line
     if args.command == "serve":
         from aiohttp import web
 

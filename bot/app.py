@@ -27,8 +27,10 @@ from bot.conversation.models import utcnow
 from bot.conversation.nlu_log import NluLog
 from bot.conversation.pubsub import Hub, make_hub
 from bot.conversation.rasa_client import RasaClient
+from bot.conversation.retention import Retention
 from bot.rules.hours import parse_hours
-from bot.rules.ratelimit import BucketMap
+from bot.rules.retention import Periods
+from bot.web.body import MAX_REQUEST_BYTES
 from bot.web.keys import (
     Paths,
     channel_labels_key,
@@ -38,14 +40,17 @@ from bot.web.keys import (
     hours_key,
     http_key,
     hub_key,
-    login_limits_key,
+    limits_key,
     nlu_log_key,
     paths_key,
     rasa_key,
-    rest_limits_key,
+    retention_key,
     settings_key,
+    tracker_key,
     websockets_key,
 )
+from bot.web.limits import Limits, make_buckets
+from bot.web.openapi import setup_openapi
 from bot.web.pages import setup_pages
 from bot.web.security import add_security_headers, errors_middleware
 from bot.web.socket import OpenSockets
@@ -55,7 +60,6 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 BOT_DIR = Path(__file__).resolve().parent
-MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(
@@ -68,6 +72,7 @@ def create_app(
     sweep_interval: float | None = None,
     outbox_poll_interval: float = 2.0,
     nlu_log_interval: float = 5.0,
+    retention_check_interval: float = 3600.0,
     lagesbild_interval: float = 600.0,
     channels: Sequence[Channel] = CHANNELS,
 ) -> web.Application:
@@ -79,8 +84,8 @@ def create_app(
     app[paths_key] = Paths(static_dir or BOT_DIR / "static", templates_dir or BOT_DIR / "templates")
     app[clock_key] = clock
     app[hub_key] = hub or make_hub(settings.redis_url)
-    app[rest_limits_key] = BucketMap(settings.rate_limit_messages, settings.rate_limit_window_seconds)
-    app[login_limits_key] = BucketMap(10, 300)
+    app[limits_key] = Limits(settings, make_buckets(settings.redis_url))
+    app.on_cleanup.append(_close_limits)
     app[websockets_key] = OpenSockets()
     app[channel_labels_key] = {channel.name: channel.label for channel in channels}
     app.cleanup_ctx.extend([db_context, hub_context, core_context(outbox_poll_interval)])
@@ -89,16 +94,22 @@ def create_app(
     # Started after every channel registered its delivery with the outbox.
     app.cleanup_ctx.append(_core_running)
     app.cleanup_ctx.append(nlu_log_context(nlu_log_interval))
+    app.cleanup_ctx.append(retention_context(retention_check_interval))
     if sweep_interval is None:
         sweep_interval = max(1.0, min(10.0, settings.advisor_timeout_seconds / 4))
     app.cleanup_ctx.append(sweeper_context(sweep_interval))
     app.cleanup_ctx.append(lagesbild_context(lagesbild_interval))
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(close_websockets)
+    setup_openapi(app)
     setup_pages(app)
     setup_console(app)
     setup_admin(app)
     return app
+
+
+async def _close_limits(app: web.Application) -> None:
+    await app[limits_key].close()
 
 
 async def db_context(app: web.Application) -> AsyncIterator[None]:
@@ -119,7 +130,9 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
         settings = app[settings_key]
         async with aiohttp.ClientSession() as http:
             app[http_key] = http
-            app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+            app[rasa_key] = RasaClient(
+                http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds, settings.rasa_urls
+            )
             core = build_core(
                 app[db_key],
                 app[hub_key],
@@ -129,6 +142,8 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
                     advisor_timeout_seconds=settings.advisor_timeout_seconds,
                     queue_minutes_per_chat=settings.queue_minutes_per_chat,
                     rasa_timeout_seconds=settings.rasa_timeout_seconds,
+                    actions_health_url=settings.actions_health_url,
+                    bot_retry_window_seconds=settings.bot_retry_window_seconds,
                 ),
                 clock=app[clock_key],
                 outbox_poll_interval=outbox_poll_interval,
@@ -160,6 +175,34 @@ def nlu_log_context(interval: float) -> Callable[[web.Application], AsyncIterato
     return context
 
 
+def retention_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The daily purge of what is past its retention period (checked every `interval` s)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[settings_key]
+        tracker = make_async_reader(settings.rasa_tracker_url)
+        app[tracker_key] = tracker
+        periods = Periods(
+            transcript_days=settings.retention_transcript_days,
+            ticket_days=settings.retention_ticket_days,
+            tracker_days=settings.retention_tracker_days,
+            audit_content_days=settings.retention_audit_content_days,
+        )
+        retention = Retention(app[db_key], tracker, periods, app[clock_key])
+        app[retention_key] = retention
+
+        async def purge() -> None:
+            await retention.run_if_due()
+
+        duty = Duty("retention", interval, purge)
+        duty.start()
+        yield
+        await duty.stop()
+        await tracker.dispose()
+
+    return context
+
+
 def _count_only(sync: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         await sync()
@@ -168,14 +211,20 @@ def _count_only(sync: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[No
 
 
 def sweeper_context(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Background duty: return chats of vanished advisors, restart forgotten deliveries."""
+    """Background duty: return chats of vanished advisors, take chats of vanished companies
+    out of the queue, restart forgotten deliveries."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         core = app[core_key]
 
+        abandon_seconds = app[settings_key].queue_abandon_seconds
+        pushed = [name for name in app[channel_labels_key] if core.outbox.pushes_to(name)]
+
         async def sweep() -> None:
             await core.ownership.sweep_stale_advisors()
+            await core.ownership.sweep_abandoned(abandon_seconds, skip_channels=pushed)
             await core.rasa.kick_forgotten()
+            await core.rasa.retry_when_back()
 
         duty = Duty("sweeper", interval, sweep)
         duty.start()

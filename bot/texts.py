@@ -27,6 +27,17 @@ NOT_OWNER = "Du har inte den här chatten."
 NOT_CLAIMABLE = "Chatten kan inte tas just nu."
 INVALID_OUTCOME = "Välj ett utfall för chatten."
 SERVER_ERROR = "Något gick fel hos oss. Försök igen om en stund."
+BAD_SENDER = "Fältet sender måste vara en text på 1–128 tecken utan styrtecken."
+TOO_LARGE = "Förfrågan är för stor."
+TOO_DEEP = "Förfrågan är för djupt nästlad."
+BAD_ENCODING = "Förfrågan är inte giltig UTF-8."
+TOO_MANY_REQUESTS = "Det kommer för många förfrågningar just nu. Vänta några sekunder och försök igen."
+TOO_MANY_HANDOFFS = "Du har redan bett om en rådgivare flera gånger. Vänta en stund innan du frågar igen."
+TOO_MANY_CONNECTIONS = "För många öppna chattar från samma adress."
+
+
+def login_throttled(seconds: int) -> str:
+    return f"För många misslyckade inloggningar. Vänta {seconds} sekunder och försök igen."
 
 TICKET_INVALID = "Kontrollera uppgifterna i formuläret."
 TICKET_QUESTION_MISSING = "Skriv din fråga."
@@ -73,6 +84,10 @@ def already_claimed(name: str | None) -> str:
 # System messages in the conversation
 QUEUED = "Du är nu i kö för att chatta med en rådgivare. Du kan fortsätta skriva medan du väntar."
 LEFT_QUEUE = "Du har lämnat kön. Du chattar nu med den digitala assistenten igen."
+ABANDONED_QUEUE = (
+    "Du var borta en stund, så chatten lämnade kön. Du chattar nu med den digitala "
+    "assistenten igen. Vill du prata med en rådgivare kan du be om det igen."
+)
 DECLINED_TICKET = "Okej! Fråga gärna den digitala assistenten vidare."
 ADVISOR_LOST = "Rådgivaren tappade anslutningen. Du är tillbaka först i kön."
 ADVISOR_RELEASED = "Rådgivaren har lämnat chatten. Du är tillbaka först i kön."
@@ -99,3 +114,23 @@ def offline(hours_text: str, opens_text: str | None) -> str:
         f"Just nu är våra rådgivare inte på plats (vi har öppet {hours_text}).{when} "
         "Lämna din fråga och dina kontaktuppgifter så hör vi av oss."
     )
+
+# Privacy
+PERSONAL_NUMBER_REMOVED = (
+    "Av integritetsskäl sparar vi inte personnummer eller samordningsnummer. Numret du "
+    "skrev har tagits bort från chatten och skickas inte vidare. Du behöver inte uppge "
+    "det för att få hjälp."
+)
+CHAT_ERASED = "Din chatt är raderad. Allt du skrev och alla svar är borttagna hos oss."
+
+# Satisfaction after a human chat (CSAT)
+CSAT_QUESTION = (
+    "Hur nöjd är du med hjälpen du fick av rådgivaren? Välj ett betyg från 1 (inte alls nöjd) "
+    "till 5 (mycket nöjd)."
+)
+CSAT_BUTTON_TITLES = {1: "1 – Inte alls nöjd", 2: "2", 3: "3", 4: "4", 5: "5 – Mycket nöjd"}
+CSAT_THANKS = (
+    "Tack för ditt betyg! Vill du lägga till en kommentar kan du skriva den i nästa meddelande "
+    "– det är frivilligt."
+)
+CSAT_COMMENT_THANKS = "Tack för din kommentar!"

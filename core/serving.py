@@ -97,6 +97,19 @@ def mark(session: Session, state: str, message: str, clear_request: bool = False
     session.execute(update(RasaServing).where(RasaServing.id == ROW_ID).values(**values))
 
 
+def request(session: Session, model: str, by: str) -> Serving | None:
+    """`request_model` in a synchronous session (the admin's changes run through
+    `run_sync` so that the audit entry commits with them). Returns the state before."""
+    row = session.get(RasaServing, ROW_ID)
+    before = _view(row) if row is not None else None
+    if row is None:
+        row = RasaServing(id=ROW_ID, generation=0, active_model="", active_url="")
+        session.add(row)
+    row.requested_model, row.requested_by, row.requested_at = model, by, _now()
+    row.state, row.message, row.updated_at = STARTING, "", _now()
+    return before
+
+
 # ---------------------------------------------------------------- the admin and the gateway (async)
 
 

@@ -6,6 +6,7 @@ root so that the processes agree whatever directory they are started from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# The header with which the gateway (and the bench, the evaluation, the tests) present the
+# Rasa API token to Rasa's REST channel (scripts/rasa_channel.py).
+RASA_CHANNEL_HEADER = "X-Rasa-Token"
 
 
 class SettingsError(ValueError):
@@ -70,6 +76,15 @@ class Settings:
     rate_limit_messages: int = 8
     rate_limit_window_seconds: int = 10
     rasa_timeout_seconds: int = 15
+    bot_retry_window_seconds: int = 3600
+    # --- replicas and the Rasa process (docs/operations.md) ---
+    rasa_urls: tuple[str, ...] = ()
+    replicas: int = 1
+    rasa_tf_threads: int = 1
+    rasa_malloc_arena_max: int = 2
+    # --- training from the admin pages (training/); documented in .env.example ---
+    training_epoch_fraction: float = 0.2
+    training_config: str = ""  # a config.yml to train with instead of the project's (tests)
     # --- the advisor's inbox (bot/console); documented in .env.example ---
     console_max_chats_default: int = 3
     auto_assign: bool = False
@@ -93,6 +108,22 @@ class Settings:
     teams_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_url: str = ""
     teams_allowed_service_urls: tuple[str, ...] = ("https://smba.trafficmanager.net/",)
+    # --- hardening (docs/hardening.md); documented in .env.example ---
+    rate_limit_address_messages: int = 30
+    rate_limit_global_messages: int = 300
+    rate_limit_handoffs: int = 3
+    rate_limit_handoff_window_seconds: int = 600
+    rate_limit_connections: int = 30
+    max_sockets_per_address: int = 50
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_header: str = "X-Forwarded-For"
+    queue_abandon_seconds: int = 300
+    # --- privacy (retention); documented in .env.example and docs/privacy.md ---
+    retention_transcript_days: int = 90
+    retention_ticket_days: int = 90
+    retention_tracker_days: int = 90
+    retention_audit_content_days: int = 365
+    privacy_page_url: str = "/integritet"
 
     @property
     def slack_enabled(self) -> bool:
@@ -117,12 +148,33 @@ class Settings:
         return bool(self.smtp_host and self.smtp_from)
 
     @property
+    def rasa_channel_headers(self) -> dict[str, str]:
+        return {RASA_CHANNEL_HEADER: self.rasa_token}
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
     @property
+    def actions_health_url(self) -> str:
+        return f"http://{self.action_server_host}:{self.action_server_port}/health"
+
+    @property
     def action_server_url(self) -> str:
         return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+
+
+def _fraction(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1, not {raw!r}") from None
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} must be between 0 (exclusive) and 1, not {raw!r}")
+    return value
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -163,6 +215,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 8),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10),
         rasa_timeout_seconds=_int(env, "RASA_TIMEOUT_SECONDS", 15),
+        bot_retry_window_seconds=_positive(env, "BOT_RETRY_WINDOW_SECONDS", 3600),
+        rasa_urls=tuple(url.rstrip("/") for url in _list(env, "RASA_URLS")),
+        replicas=_positive(env, "REPLICAS", 1),
+        rasa_tf_threads=_int(env, "RASA_TF_THREADS", 1),
+        rasa_malloc_arena_max=_int(env, "RASA_MALLOC_ARENA_MAX", 2),
+        training_epoch_fraction=_fraction(env, "TRAINING_EPOCH_FRACTION", 0.2),
+        training_config=env.get("TRAINING_CONFIG", ""),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),
         auto_assign=_bool(env, "AUTO_ASSIGN", False),
         queue_wait_alert_seconds=_positive(env, "QUEUE_WAIT_ALERT_SECONDS", 180),
@@ -184,6 +243,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         or "https://login.botframework.com/v1/.well-known/openidconfiguration",
         teams_token_url=env.get("TEAMS_TOKEN_URL", "").strip(),
         teams_allowed_service_urls=_list(env, "TEAMS_ALLOWED_SERVICE_URLS") or ("https://smba.trafficmanager.net/",),
+        rate_limit_address_messages=_positive(env, "RATE_LIMIT_ADDRESS_MESSAGES", 30),
+        rate_limit_global_messages=_positive(env, "RATE_LIMIT_GLOBAL_MESSAGES", 300),
+        rate_limit_handoffs=_positive(env, "RATE_LIMIT_HANDOFFS", 3),
+        rate_limit_handoff_window_seconds=_positive(env, "RATE_LIMIT_HANDOFF_WINDOW_SECONDS", 600),
+        rate_limit_connections=_positive(env, "RATE_LIMIT_CONNECTIONS", 30),
+        max_sockets_per_address=_positive(env, "MAX_SOCKETS_PER_ADDRESS", 50),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        trusted_proxy_header=(env.get("TRUSTED_PROXY_HEADER") or "X-Forwarded-For").strip(),
+        queue_abandon_seconds=_positive(env, "QUEUE_ABANDON_SECONDS", 300),
+        retention_transcript_days=_positive(env, "RETENTION_TRANSCRIPT_DAYS", 90),
+        retention_ticket_days=_positive(env, "RETENTION_TICKET_DAYS", 90),
+        retention_tracker_days=_positive(env, "RETENTION_TRACKER_DAYS", 90),
+        retention_audit_content_days=_positive(env, "RETENTION_AUDIT_CONTENT_DAYS", 365),
+        privacy_page_url=env.get("PRIVACY_PAGE_URL", "").strip() or "/integritet",
     )
 
 
@@ -199,6 +272,17 @@ def _with_slash(url: str) -> str:
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated setting as a tuple of non-empty, stripped items."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), checked here so that a typo stops the start."""
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {item!r} is not an address or network") from exc
+    return items
 
 
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:

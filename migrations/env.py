@@ -11,6 +11,7 @@ import content.models  # noqa: F401  (registers intents, examples, responses, di
 import core.audit  # (registers the audit log)
 import core.serving  # noqa: F401  (registers the serving table)
 import directory.models  # noqa: F401  (registers the directory tables)
+import training.models  # noqa: F401  (registers the training jobs and the model registry)
 from core.db import Base, make_engine
 from core.settings import load_settings
 

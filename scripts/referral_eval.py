@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, RASA_CHANNEL_HEADER, load_settings
 
 EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
 DEV_SET = EVAL_DIR / "dev.jsonl"
@@ -99,16 +99,18 @@ class Report:
         return [r for r in self.rows if not r["top1"]]
 
 
-async def ask(session: aiohttp.ClientSession, url: str, text: str) -> list[dict[str, Any]]:
+async def ask(session: aiohttp.ClientSession, url: str, text: str, token: str) -> list[dict[str, Any]]:
     payload = {"sender": f"eval-{uuid.uuid4().hex}", "message": text}
-    async with session.post(f"{url}/webhooks/rest/webhook", json=payload) as response:
+    headers = {RASA_CHANNEL_HEADER: token}  # Rasa's REST channel asks for the API token
+    async with session.post(f"{url}/webhooks/rest/webhook", json=payload, headers=headers) as response:
         response.raise_for_status()
         messages: list[dict[str, Any]] = await response.json()
         return messages
 
 
 async def evaluate(url: str, questions: Sequence[Mapping[str, Any]],
-                   targets: Mapping[str, Sequence[str]], concurrency: int = 4) -> Report:
+                   targets: Mapping[str, Sequence[str]], concurrency: int = 4, token: str = "") -> Report:
+    token = token or load_settings().rasa_token
     report = Report()
     limit = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -116,7 +118,7 @@ async def evaluate(url: str, questions: Sequence[Mapping[str, Any]],
     async with aiohttp.ClientSession(timeout=timeout) as session:
         async def one(question: Mapping[str, Any]) -> dict[str, Any]:
             async with limit:
-                messages = await ask(session, url, str(question["text"]))
+                messages = await ask(session, url, str(question["text"]), token)
             verdict = judge(messages, question["expect"], targets)
             return {"text": question["text"], "expect": question["expect"],
                     "first": verdict.first, "top1": verdict.top1,

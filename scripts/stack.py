@@ -149,6 +149,11 @@ class Stack:
     model: Path
     with_gateway: bool = True
     log_dir: Path | None = None
+    # Gateways and Rasa servers on this machine (REPLICAS / --replicas): ports counted up
+    # from GATEWAY_PORT and RASA_PORT; every gateway spreads turns over every Rasa server.
+    replicas: int = 1
+    # Rasa servers, when not as many as the gateways (the fault tests start one).
+    rasa_replicas: int | None = None
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     swap: Swap | None = None
     retiring: list[tuple[ManagedProcess, float]] = field(default_factory=list)
@@ -164,14 +169,42 @@ class Stack:
         self._sessions = make_sessionmaker(self._engine)
         actions = self._spawn("actions", self._actions_argv(), self._actions_env())
         self._endpoints = write_endpoints(s)
-        rasa = self._spawn("rasa", self._rasa_argv(self.model, s.rasa_port), self._rasa_env())
+        rasas = [self._spawn(replica_name("rasa", i), self._rasa_argv(self.model, s.rasa_port + i), self._rasa_env())
+                 for i in range(self.rasa_count)]
         wait_http(f"http://{s.action_server_host}:{s.action_server_port}/health", timeout, actions.process)
-        wait_http(f"{s.rasa_url}/status?token={s.rasa_token}", timeout, rasa.process)
+        for i, rasa in enumerate(rasas):
+            wait_http(f"http://{s.rasa_host}:{s.rasa_port + i}/status?token={s.rasa_token}", timeout, rasa.process)
         with transaction(self._sessions) as session:
             serving.activate(session, self.model.name, s.rasa_url, None)
         if self.with_gateway:
-            gateway = self._spawn("gateway", [str(APP_PYTHON), "-m", "bot", "serve"], dict(os.environ))
-            wait_http(f"http://{s.gateway_host}:{s.gateway_port}/healthz", timeout, gateway.process)
+            gateways = [self._spawn(replica_name("gateway", i), [str(APP_PYTHON), "-m", "bot", "serve"],
+                                    self._gateway_env(i)) for i in range(self.replicas)]
+            for i, gateway in enumerate(gateways):
+                wait_http(f"http://{s.gateway_host}:{s.gateway_port + i}/healthz", timeout, gateway.process)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """The Rasa servers the gateways use: RASA_URLS, or those started here."""
+        s = self.settings
+        if s.rasa_urls:
+            return list(s.rasa_urls)
+        return [f"http://{s.rasa_host}:{s.rasa_port + i}" for i in range(self.rasa_count)]
+
+    @property
+    def rasa_count(self) -> int:
+        return self.replicas if self.rasa_replicas is None else self.rasa_replicas
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        s = self.settings
+        return [f"http://{s.gateway_host}:{s.gateway_port + i}" for i in range(self.replicas)]
+
+    def _gateway_env(self, index: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env["GATEWAY_PORT"] = str(self.settings.gateway_port + index)
+        if self.rasa_count > 1 or self.settings.rasa_urls:
+            env["RASA_URLS"] = ",".join(self.rasa_urls)
+        return env
 
     def stop(self) -> None:
         if self.swap is not None:
@@ -215,6 +248,11 @@ class Stack:
             if current is None or not current.requested_model or current.requested_model == current.active_model:
                 if current is not None and current.requested_model == current.active_model:
                     serving.mark(session, serving.READY, "", clear_request=True)
+                return
+            if self.rasa_count > 1:
+                serving.mark(session, serving.FAILED,
+                             "Med flera Rasa-servrar byts modellen genom en omstart av tjänsten.",
+                             clear_request=True)
                 return
             path = self.settings.model_dir / current.requested_model
             if "/" in current.requested_model or not path.is_file():
@@ -292,22 +330,50 @@ class Stack:
     def _rasa_env(self) -> dict[str, str]:
         env = rasa_env()
         env["RASA_AUTH_TOKEN"] = self.settings.rasa_token
+        env.update(rasa_tuning(self.settings))
         return env
+
+
+def replica_name(base: str, index: int) -> str:
+    """`rasa`, `rasa-2`, `rasa-3` ...: the first keeps the name a single stack uses."""
+    return base if index == 0 else f"{base}-{index + 1}"
+
+
+def rasa_tuning(settings: Settings) -> dict[str, str]:
+    """The Rasa process's thread and memory environment (docs/operations.md, "A leaner
+    Rasa"): TensorFlow's thread pools, the BLAS threads, and glibc's malloc arenas."""
+    env: dict[str, str] = {}
+    if settings.rasa_tf_threads > 0:
+        threads = str(settings.rasa_tf_threads)
+        for name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
+                     "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS",
+                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = threads
+    if settings.rasa_malloc_arena_max > 0:
+        env["MALLOC_ARENA_MAX"] = str(settings.rasa_malloc_arena_max)
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, help="model file (default: the one for the current data)")
     parser.add_argument("--no-gateway", action="store_true")
+    parser.add_argument("--replicas", type=int, help="gateways and Rasa servers to start (default: REPLICAS)")
     args = parser.parse_args(argv)
     settings = load_settings()
+    replicas = args.replicas or settings.replicas
+    if replicas > 1 and not settings.redis_url:
+        print("Several replicas need REDIS_URL (live events between gateways, Rasa's lock store).",
+              file=sys.stderr)
+        return 1
     from scripts.model import model_path
 
     model = args.model or model_path(settings.model_dir)
     if not model.exists():
         print(f"No trained model at {model}; run `make model` first.", file=sys.stderr)
         return 1
-    stack = Stack(settings, model, with_gateway=not args.no_gateway, log_dir=settings.var_dir / "logs")
+    stack = Stack(settings, model, with_gateway=not args.no_gateway, log_dir=settings.var_dir / "logs",
+                  replicas=replicas)
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -320,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         print("\nAll processes are up (logs in var/logs/):")
         if "gateway" in stack.processes:
-            print(f"  Website with chat:   http://{settings.gateway_host}:{settings.gateway_port}/")
+            print(f"  Website with chat:   {'  '.join(stack.gateway_urls)}")
             base = f"http://{settings.gateway_host}:{settings.gateway_port}"
             print(f"  Advisor console:     {base}/console")
             print(f"  Admin pages:         {base}/admin")
@@ -329,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  Slack interactivity: {base}/webhooks/slack/interactive")
             if settings.teams_enabled:
                 print(f"  Teams messages:      {base}/webhooks/teams/messages  (the bot's messaging endpoint)")
-        print(f"  Rasa (local only):   {settings.rasa_url}  (API token: RASA_TOKEN or var/rasa_token)")
+        print(f"  Rasa (local only):   {'  '.join(stack.rasa_urls)}  (API token: RASA_TOKEN or var/rasa_token)")
         print(f"  Action server:       http://{settings.action_server_host}:{settings.action_server_port}/health")
         print("A process that stops is restarted. Press Ctrl-C to stop everything.\n", flush=True)
         while not stopping:

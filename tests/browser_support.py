@@ -249,11 +249,11 @@ class LiveGateway:
 def start_gateway(
     db_url: str, var_dir: Path, start: dt.datetime, rasa: Any = None, **env: str
 ) -> LiveGateway:
-    """Fake Rasa (`rasa`, default tests.gateway.fake_rasa.FakeRasa()) + the real gateway
+    """Fake Rasa (`rasa`, default bench.fake_rasa.FakeRasa()) + the real gateway
     app, each on its own loopback port."""
+    from bench.fake_rasa import TOKEN, FakeRasa
     from bot.app import create_app
     from core.settings import load_settings
-    from tests.gateway.fake_rasa import TOKEN, FakeRasa
 
     fake = rasa if rasa is not None else FakeRasa()
     rasa_server = LiveServer(fake.app)

@@ -17,6 +17,7 @@ from multidict import MultiDict, MultiDictProxy
 from bot import texts
 from bot.accounts import auth
 from bot.conversation.context import AdvisorRef
+from bot.rules.validation import neutralize
 from bot.web.keys import clock_key, db_key, settings_key
 from bot.web.security import console_origin_ok
 from bot.web.session_cookie import session_token
@@ -57,7 +58,13 @@ async def post_form(request: web.Request) -> MultiDictProxy[str]:
         raise web.HTTPRequestEntityTooLarge(
             max_size=ADMIN_MAX_BODY, actual_size=request.content_length or 0, text=html, content_type="text/html"
         ) from None
-    form: MultiDict[str] = MultiDict((key, value) for key, value in raw.items() if isinstance(value, str))
+    # Hidden characters (bidi overrides, zero-width, NUL) are removed from every admin
+    # field before anything reads it, as from every company's and advisor's text.
+    form: MultiDict[str] = MultiDict(
+        (key, value if "password" in key else neutralize(value))
+        for key, value in raw.items()
+        if isinstance(value, str)
+    )
     candidate = form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     secret = request.app[settings_key].session_secret
     if not console_origin_ok(request) or not auth.csrf_ok(secret, session_token(request), candidate):

@@ -16,15 +16,16 @@ LABELS = {
     "end_date": "Slutdatum", "now_applies": "Vad gäller nu", "now_targets": "Vänd dig nu till",
     "organisation": "Organisation", "region": "Verkar i", "reached_through": "Nås genom",
     "publishes_phone": "Publicerar telefon", "role": "Roll", "active": "Aktivt", "email": "E-post",
-    "new_topic": "Nytt ämne", "new_response": "Nytt svar",
+    "new_topic": "Nytt ämne", "new_response": "Nytt svar", "model": "Modell",
 }
 ACTIONS = {
     "created": "skapade", "updated": "ändrade", "deleted": "tog bort", "reverted": "ångrade", "activated": "aktiverade",
-    "erased": "raderade", "password_changed": "bytte lösenord för",
+    "erased": "raderade", "exported": "exporterade", "password_changed": "bytte lösenord för",
 }
 ENTITIES = {
     "example": "exempel", "intent": "avsikten", "response": "svaret", "organisation": "organisationen",
     "scheme": "stödet", "topic": "ämnet", "account": "kontot", "model": "modellen",
+    "personal_data": "personuppgifter",
 }
 
 

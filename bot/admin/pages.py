@@ -38,6 +38,11 @@ NOTICES = {
     "angrad": "Ändringen är ångrad.",
     "arkiverad": "Meddelandet är granskat och borttaget från listan.",
     "inlagd": "Meddelandet är inlagt som exempel.",
+    "traning_startad": "Träningen har startat. Följ den här; den aktiva modellen svarar som vanligt under tiden.",
+    "traning_avbryts": "Träningen avbryts. Den aktiva modellen är oförändrad.",
+    "fraga_tillagd": "Frågan är tillagd i utvärderingen. Nästa träning utvärderas även på den.",
+    "aktiveras": "Modellen startas bredvid den aktiva och tar över när den är laddad (inga samtal avbryts).",
+    "slangd": "Modellen är slängd.",
 }
 
 

@@ -8,9 +8,22 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.admin.keys import bench_f1_source, f1_source_key
+from bot.admin.keys import f1_source_key, training_f1_source
 from bot.admin.sockets import accounts_listener
-from bot.admin.views import accounts, analytics, directory, history, intents, responses, review, session
+from bot.admin.training_context import training_runner
+from bot.admin.views import (
+    accounts,
+    analytics,
+    directory,
+    history,
+    intents,
+    models,
+    privacy,
+    responses,
+    review,
+    session,
+    training,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -29,12 +42,19 @@ def setup_admin(app: web.Application) -> None:
     router.add_post("/admin/logout", session.logout, name="admin_logout")
     # The content, the directory, the review of conversations, the history and the
     # accounts (issue 8, part A).
-    app[f1_source_key] = bench_f1_source
+    # Per-intent F1 from the active model's evaluation (training/), else the last bench.
+    app[f1_source_key] = training_f1_source
     intents.setup(router)
     responses.setup(router)
     directory.setup(router)
     review.setup(app)
     history.setup(router)
     accounts.setup(router)
+    # Personal data: access and erasure (issue 9).
+    privacy.setup(router)
     analytics.setup(router)  # the analytics page, an advisor's own figures, the lägesbild (issue 9)
+    # Train, evaluate, activate and roll back (issue 8, the training part).
+    training.setup(router)
+    models.setup(router)
     app.cleanup_ctx.append(accounts_listener)
+    app.cleanup_ctx.append(training_runner)

@@ -17,6 +17,7 @@ from bot.conversation.presence import ONLINE_WINDOW
 from bot.rules import hours as opening
 from bot.rules import queue as rules
 from bot.rules.assignment import limit_of
+from bot.rules.personal_numbers import mask_optional
 
 # Conversations the bot handled this recently are offered for taking over.
 RECENT_WINDOW = dt.timedelta(minutes=30)
@@ -188,7 +189,7 @@ async def mark_ticket_done(
             ticket.status = "done"
             ticket.handled_by = advisor_id
             ticket.handled_at = now
-            ticket.note = note
+            ticket.note = mask_optional(note)
         await s.flush()
         names = await store.advisor_names(s, {ticket.handled_by or 0})
         data = store.ticket_json(ticket, names.get(ticket.handled_by or 0))

@@ -52,7 +52,7 @@ async def canned_list(request: web.Request) -> web.Response:
 
 def _canned_id(request: web.Request) -> int:
     try:
-        return int(request.match_info["canned_id"])
+        return validation.row_id(request.match_info["canned_id"])
     except ValueError as exc:
         raise json_exception(web.HTTPNotFound, "not_found", console_texts.CANNED_NOT_FOUND) from exc
 

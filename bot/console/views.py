@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,17 +19,19 @@ from bot.conversation.context import AdvisorRef
 from bot.conversation.models import Conversation
 from bot.rules import queue as rules
 from bot.rules import transcript, validation
+from bot.rules.ratelimit import retry_after
 from bot.rules.validation import Invalid
+from bot.web.body import read_json
 from bot.web.keys import (
     channel_labels_key,
     clock_key,
     core_key,
     db_key,
     hours_key,
-    login_limits_key,
+    limits_key,
     settings_key,
 )
-from bot.web.security import console_origin_ok, json_error, json_exception
+from bot.web.security import console_origin_ok, json_error, json_exception, rate_limited
 from bot.web.session_cookie import session_token, set_session_cookie
 
 
@@ -61,10 +61,7 @@ async def advisor_for_post(request: web.Request) -> AdvisorRef:
 async def json_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise Invalid("bad_request", texts.BAD_REQUEST) from exc
+    body = await read_json(request)  # bounded: 413 or 400 in the JSON error shape
     if not isinstance(body, dict):
         raise Invalid("bad_request", texts.BAD_REQUEST)
     return body
@@ -111,12 +108,17 @@ async def login(request: web.Request) -> web.Response:
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
         raise Invalid("bad_request", texts.BAD_REQUEST)
-    wait = request.app[login_limits_key].take(str(request.remote), time.monotonic())
+    limits = request.app[limits_key]
+    address = limits.address(request)
+    wait = await limits.login_wait(email, address)
     if wait > 0:
-        return json_error(429, "too_many_attempts", texts.TOO_MANY_LOGINS, retry_after=math.ceil(wait))
+        seconds = retry_after(wait)
+        return rate_limited(wait, "too_many_attempts", texts.login_throttled(seconds))
     advisor = await auth.authenticate(request.app[db_key], email, password)
     if advisor is None:
+        await limits.login_failed(email, address)
         return json_error(401, "invalid_credentials", texts.INVALID_CREDENTIALS)
+    await limits.login_succeeded(email, address)
     settings = request.app[settings_key]
     old = session_token(request)
     if old:
@@ -261,7 +263,7 @@ async def ticket_done(request: web.Request) -> web.Response:
     advisor = await advisor_for_post(request)
     body = await json_body(request)
     try:
-        ticket_id = int(request.match_info["id"])
+        ticket_id = validation.row_id(request.match_info["id"])
     except ValueError as exc:
         raise json_exception(web.HTTPNotFound, "not_found", texts.TICKET_NOT_FOUND) from exc
     note_raw = body.get("note")

@@ -37,6 +37,12 @@ class CoreConfig:
     advisor_timeout_seconds: int
     queue_minutes_per_chat: int
     rasa_timeout_seconds: int
+    # The action server's health URL: Rasa answers a turn with nothing when its custom
+    # action fails, and this tells an empty answer from a dead action server. "" = unknown.
+    actions_health_url: str = ""
+    # A message the bot could not answer (Rasa or the action server down) is answered when
+    # the bot is back if it is younger than this; older ones are left to the advisors.
+    bot_retry_window_seconds: int = 3600
 
 
 @dataclass(frozen=True)

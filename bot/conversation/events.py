@@ -26,6 +26,7 @@ class EventKind(str, Enum):
     QUEUED = "queued"  # the chat waits for an advisor; data: reason, position
     OFFLINE = "offline"  # a hand-off outside opening hours: the ticket form is offered
     CANCELLED = "cancelled"  # the company left the queue or declined the ticket form
+    ABANDONED = "abandoned"  # a queued chat left the queue: its company was gone; data: seen_at
     TICKET = "ticket"  # the company left a question outside opening hours; data: ticket_id
     CLAIMED = "claimed"  # an advisor took the chat; data: from_state
     HANDED_BACK = "handed_back"  # the advisor gave the chat back to the bot
@@ -36,6 +37,8 @@ class EventKind(str, Enum):
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa did not answer a company message
     TRANSFERRED = "transferred"  # an advisor gave the chat to a colleague; data: to_advisor_id
     TRANSCRIPT_SENT = "transcript_sent"  # the transcript was e-mailed to the company; data: to
+    CSAT_ASKED = "csat_asked"  # the company was asked to rate the advisor's help (once)
+    CSAT_RATED = "csat_rated"  # the company rated it; data: rating (1-5), the comment is not logged
 
 
 @dataclass(frozen=True)

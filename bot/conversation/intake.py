@@ -8,6 +8,7 @@ retried message is recognised) and then handed to the Rasa worker.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,15 +16,20 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.conversation import events, store
+from bot.conversation import csat, events, store
 from bot.conversation.context import CoreContext
 from bot.conversation.errors import NotFound
 from bot.conversation.events import EventKind
-from bot.conversation.models import Conversation, Delivery, InboundReceipt, Participant, Ticket
+from bot.conversation.models import Conversation, Delivery, InboundReceipt, Message, Participant, Ticket
+from bot.rules import csat as csat_rules
 from bot.rules import queue as rules
-from bot.rules.validation import TicketForm
+from bot.rules.personal_numbers import mask, mask_personal_numbers, mask_values
+from bot.rules.validation import TicketForm, clean_line
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class Intake:
         """The conversation of `external_id` in `channel` (created on first use), or a new
         one when the channel has no key (a new widget chat). A known conversation takes the
         newest address and display name the channel gives."""
+        # A Slack or Teams display name is shown to advisors: no hidden (bidi, zero-width,
+        # control) characters in it either.
+        display_name = clean_line(display_name, 200) or None
         if external_id is not None:
             found = await self._update_known(channel, external_id, display_name, address)
             if found is not None:
@@ -100,10 +109,22 @@ class Intake:
     async def _update_known(
         self, channel: str, external_id: str, display_name: str | None, address: dict[str, Any] | None
     ) -> str | None:
-        async with self.ctx.sessions.begin() as s:
+        # Read first: a known conversation whose details did not change (every turn of a
+        # program, most of Slack's and Teams') costs no write transaction.
+        async with self.ctx.sessions() as s:
             conv = await s.scalar(
                 select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
             )
+            if conv is None:
+                return None
+            changed = (address is not None and conv.address != address) or (
+                bool(display_name) and conv.display_name != display_name
+            )
+            conversation_id = conv.id
+        if not changed:
+            return conversation_id
+        async with self.ctx.sessions.begin() as s:
+            conv = await s.get(Conversation, conversation_id)
             if conv is None:
                 return None
             if address is not None and conv.address != address:
@@ -121,6 +142,16 @@ class Intake:
             if page and conv.page != page:
                 conv.page = page
             return True
+
+    async def seen(self, conversation_id: str) -> None:
+        """The company is still there (its widget socket is open): it keeps its queue place."""
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(company_seen_at=self.ctx.now()),
+            )
 
     async def first_time(self, source: str, key: str) -> bool:
         """Record a platform event id; False if it was taken in before (a retry)."""
@@ -141,8 +172,12 @@ class Intake:
         payload: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> Submitted:
-        """Store a company message (once per client_id) and hand it to the Rasa worker."""
+        """Store a company message (once per client_id) and hand it to the Rasa worker.
+
+        Personnummer are masked before anything is stored or sent on (the company is told
+        once); a satisfaction rating, and the comment after it, stay with the gateway."""
         now = self.ctx.now()
+        masked = mask_personal_numbers(text)
         try:
             async with self.ctx.sessions.begin() as s:
                 conv = await s.get(Conversation, conversation_id)
@@ -152,20 +187,41 @@ class Intake:
                     existing = await store.by_client_id(s, conversation_id, client_id)
                     if existing is not None:
                         return Submitted(existing.seq, duplicate=True)
+                survey_answer = csat_rules.is_rating_payload(payload)
+                survey_comment = (
+                    not survey_answer
+                    and payload is None
+                    and conv.state == rules.CLOSED
+                    and await csat.takes_comment(s, conversation_id, now)
+                )
+                to_rasa = not (survey_answer or survey_comment)
                 message = await store.add_message(
                     s,
                     conversation_id,
                     "user",
-                    text,
+                    masked.text,
                     now,
                     payload=payload,
                     client_id=client_id,
-                    rasa_status="pending",
-                    custom={"metadata": metadata} if metadata else None,
+                    rasa_status="pending" if to_rasa else None,
+                    custom={"metadata": mask_values(metadata)} if metadata else None,
+                    touch=True,
                 )
-                conv.updated_at = now
                 state, channel = conv.state, conv.channel
-                stored = store.message_json(message)
+                stored = [store.message_json(message)]
+                if masked.count and not await _told_about_personal_numbers(s, conversation_id):
+                    notice = await store.add_message(
+                        s, conversation_id, "system", texts.PERSONAL_NUMBER_REMOVED, now,
+                        custom={"notice": "personal_number_removed"},
+                    )
+                    stored.append(store.message_json(notice))
+                follow_up = None
+                if survey_answer and payload is not None:
+                    follow_up = await csat.rate(s, conversation_id, payload, now)
+                elif survey_comment:
+                    follow_up = await csat.comment(s, conversation_id, masked.text, now)
+                if follow_up is not None:
+                    stored.append(store.message_json(follow_up))
         except IntegrityError:
             if client_id is None:
                 raise
@@ -174,9 +230,12 @@ class Intake:
             if existing is None:
                 raise
             return Submitted(existing.seq, duplicate=True)
-        await self.ctx.announce.messages(conversation_id, channel, state, [stored])
-        self.kick(conversation_id)
-        return Submitted(stored["seq"], duplicate=False)
+        if masked.count:
+            log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
+        await self.ctx.announce.messages(conversation_id, channel, state, stored)
+        if to_rasa:
+            self.kick(conversation_id)
+        return Submitted(stored[0]["seq"], duplicate=False)
 
     async def typing(self, conversation_id: str, typing: bool) -> None:
         """The company is typing: shown to the advisor who owns the chat."""
@@ -207,7 +266,7 @@ class Intake:
                 company=form.company,
                 email=form.email,
                 phone=form.phone,
-                question=form.question,
+                question=mask(form.question),
                 created_at=now,
             )
             s.add(ticket)
@@ -237,3 +296,17 @@ class Intake:
             await self.ctx.announce.status(conversation_id)
         await self.ctx.announce.tickets("created", ticket_data, open_count)
         return ticket_data["id"], stored["seq"] if stored else None, True
+
+
+async def _told_about_personal_numbers(s: AsyncSession, conversation_id: str) -> bool:
+    """Whether the company was already told that a personnummer was not saved."""
+    found = await s.scalar(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "system",
+            Message.text == texts.PERSONAL_NUMBER_REMOVED,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -125,6 +125,9 @@ class Conversation(Base):
     # The company as the advisor knows it: for canned replies and the transcript e-mail.
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_email: Mapped[str | None] = mapped_column(String(254))
+    # When an open widget socket last said its company is there (refreshed while the chat is
+    # queued). A queued chat whose company is neither there nor writing leaves the queue.
+    company_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -354,3 +357,23 @@ class TranscriptEmail(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class CsatRating(Base):
+    """One conversation's satisfaction survey after an advisor closed it (`bot.rules.csat`):
+    asked once, answered at most once (a rating 1-5, then an optional comment)."""
+
+    __tablename__ = "csat_ratings"
+    __table_args__ = (Index("ix_csat_ratings_advisor_rated", "advisor_id", "rated_at"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The advisor who closed the chat: the help being rated.
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

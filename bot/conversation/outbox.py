@@ -149,6 +149,10 @@ class Outbox:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def pushes_to(self, channel: str) -> bool:
+        """Whether replies in `channel` are pushed (Slack, Teams) rather than pulled."""
+        return channel in self._deliverers
+
     def register(self, deliverer: Deliverer) -> None:
         """A push channel delivers through the outbox from now on (call before `start`)."""
         self._deliverers[deliverer.channel] = deliverer

@@ -10,14 +10,15 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
+import logging
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.conversation import events, store
+from bot.conversation import csat, events, store
 from bot.conversation.context import AdvisorRef, CoreContext
 from bot.conversation.errors import (
     AlreadyClaimed,
@@ -28,11 +29,14 @@ from bot.conversation.errors import (
     NotOwner,
 )
 from bot.conversation.events import EventKind
-from bot.conversation.models import Conversation, Participant, QueueEntry
+from bot.conversation.models import Conversation, Message, Participant, QueueEntry
 from bot.conversation.presence import Presence
 from bot.conversation.status import CompanyStatus
 from bot.rules import hours as opening
 from bot.rules import queue as rules
+from bot.rules.personal_numbers import mask_optional
+
+log = logging.getLogger(__name__)
 
 
 class RasaControl(Protocol):
@@ -118,28 +122,36 @@ class Ownership:
             if paused:  # the bot keeps answering while the company fills in the form
                 await self.rasa.set_paused(conversation_id, False)
 
-    async def cancel_handoff(self, conversation_id: str) -> None:
-        """The company leaves the queue, or declines the offline ticket form."""
+    async def cancel_handoff(self, conversation_id: str, *, abandoned_since: dt.datetime | None = None) -> None:
+        """The company leaves the queue, or declines the offline ticket form. With
+        `abandoned_since` the gateway takes a queued chat out because its company is gone
+        (logged as `abandoned`, only if it is still queued and unseen since then)."""
         now = self.ctx.now()
         async with self.ctx.sessions.begin() as s:
             conv = await s.get(Conversation, conversation_id)
             if conv is None:
                 raise NotFound()
             previous, channel = conv.state, conv.channel
-            if previous not in rules.CANCELLABLE:
+            if previous not in rules.CANCELLABLE or (abandoned_since is not None and previous != rules.QUEUED):
                 return
+            condition = (Conversation.id == conversation_id) & (Conversation.state == previous)
+            if abandoned_since is not None:
+                condition = condition & _company_gone_since(abandoned_since)
             changed = await store.updated(
-                s,
-                update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.state == previous)
-                .values(state=rules.BOT, updated_at=now),
+                s, update(Conversation).where(condition).values(state=rules.BOT, updated_at=now)
             )
             if not changed:
                 return
             if previous == rules.QUEUED:
-                await _end_waiting(s, conversation_id, "cancelled", now)
-            await events.record(s, conversation_id, EventKind.CANCELLED, now, channel=channel, from_state=previous)
-            if previous == rules.QUEUED:
+                await _end_waiting(s, conversation_id, "abandoned" if abandoned_since else "cancelled", now)
+            if abandoned_since is not None:
+                seen = conv.company_seen_at.isoformat() if conv.company_seen_at else None
+                await events.record(s, conversation_id, EventKind.ABANDONED, now, channel=channel, seen_at=seen)
+            else:
+                await events.record(s, conversation_id, EventKind.CANCELLED, now, channel=channel, from_state=previous)
+            if abandoned_since is not None:
+                text, notice = texts.ABANDONED_QUEUE, "abandoned_queue"
+            elif previous == rules.QUEUED:
                 text, notice = texts.LEFT_QUEUE, "left_queue"
             else:
                 text, notice = texts.DECLINED_TICKET, "declined_ticket"
@@ -255,6 +267,32 @@ class Ownership:
                 returned.append(conversation_id)
         return returned
 
+    async def sweep_abandoned(self, abandon_seconds: int, skip_channels: Collection[str] = ()) -> list[str]:
+        """Take queued chats whose company has been gone for `abandon_seconds` (no open
+        widget socket refreshing it, no message) out of the queue, so that a real company
+        does not wait behind them. Chats in `skip_channels` stay: there (Slack, Teams) the
+        reply is pushed to the person, who need not be present to get it."""
+        cutoff = self.ctx.now() - dt.timedelta(seconds=abandon_seconds)
+        async with self.ctx.sessions() as s:
+            ids = list(
+                await s.scalars(
+                    select(Conversation.id).where(
+                        Conversation.state == rules.QUEUED,
+                        Conversation.channel.not_in(list(skip_channels)),
+                        _company_gone_since(cutoff),
+                    )
+                )
+            )
+        left = []
+        for conversation_id in ids:
+            await self.cancel_handoff(conversation_id, abandoned_since=cutoff)
+            async with self.ctx.sessions() as s:
+                if await s.scalar(select(Conversation.state).where(Conversation.id == conversation_id)) == rules.BOT:
+                    left.append(conversation_id)
+        if left:
+            log.info("%d queued chat(s) without their company left the queue", len(left))
+        return left
+
     # ------------------------------------------------------------------ shared steps
 
     async def _leave(
@@ -270,7 +308,7 @@ class Ownership:
         now = self.ctx.now()
         values: dict[str, Any] = {"state": target, "advisor_id": None, "updated_at": now}
         if target == rules.CLOSED:
-            values.update(outcome=outcome, outcome_note=note, closed_at=now, closed_by=advisor.id)
+            values.update(outcome=outcome, outcome_note=mask_optional(note), closed_at=now, closed_by=advisor.id)
         else:
             values.update(handoff_reason=None)
         async with self.ctx.sessions.begin() as s:
@@ -294,9 +332,13 @@ class Ownership:
             data = {"outcome": outcome} if outcome else {}
             await events.record(s, conversation_id, kind, now, channel=channel, advisor_id=advisor.id, **data)
             message = await store.add_message(s, conversation_id, "system", text, now, custom={"notice": kind.value})
-            stored = store.message_json(message)
+            stored = [store.message_json(message)]
+            if target == rules.CLOSED:
+                question = await csat.ask(s, conversation_id, channel, advisor.id, now)
+                if question is not None:
+                    stored.append(store.message_json(question))
         await self.presence.touch(advisor.id)
-        await self.ctx.announce.messages(conversation_id, channel, target, [stored])
+        await self.ctx.announce.messages(conversation_id, channel, target, stored)
         await self.ctx.announce.status(conversation_id)
         await self.ctx.announce.conversation(conversation_id)
         await self.ctx.announce.queue(kind.value, conversation_id)
@@ -342,6 +384,18 @@ class Ownership:
         await self.ctx.announce.conversation(conversation_id)
         await self.ctx.announce.queue("returned", conversation_id)
         return True
+
+
+def _company_gone_since(cutoff: dt.datetime) -> ColumnElement[bool]:
+    """The company has not been there since `cutoff`: no open widget socket refreshed
+    `company_seen_at` and it wrote nothing (read from its messages, so that storing a
+    message costs no extra write)."""
+    wrote = (
+        select(Message.id)
+        .where(Message.conversation_id == Conversation.id, Message.role == "user", Message.created_at > cutoff)
+        .exists()
+    )
+    return (func.coalesce(Conversation.company_seen_at, Conversation.created_at) <= cutoff) & ~wrote
 
 
 async def _end_waiting(s: AsyncSession, conversation_id: str, status: str, now: dt.datetime) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ class RedisHub:
         self._local = _LocalFanout()
         self._listener: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._degraded = False
+        self._missed: set[str] = set()  # subscriptions Redis did not take (it was down)
 
     async def start(self) -> None:
         # Always subscribed to one channel, so the listener never sees "not subscribed".
@@ -146,20 +148,53 @@ class RedisHub:
         await self._client.aclose()
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._client.publish(self._prefix + channel, json.dumps(event))
+        """Publish through Redis; while Redis is unreachable, to this process's subscribers
+        only (a nudge: what matters is stored, and the turn's own gateway, which holds
+        the company's socket in the common case, still sees it)."""
+        try:
+            await self._client.publish(self._prefix + channel, json.dumps(event))
+        except Exception as exc:  # redis.ConnectionError, TimeoutError, a restarting server
+            if not self._degraded:
+                log.warning("Redis unreachable (%s): live events stay within this process", exc)
+            self._degraded = True
+            self._local.deliver(channel, event)
+            return
+        if self._degraded:
+            log.warning("Redis reachable again: live events go to every replica")
+            self._degraded = False
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         sub = Subscription(channel)
         async with self._lock:
             if self._local.add(sub):
-                await self._pubsub.subscribe(self._prefix + channel)
+                await self._redis_call(self._pubsub.subscribe, self._prefix + channel)
         try:
             yield sub
         finally:
             async with self._lock:
                 if self._local.remove(sub):
-                    await self._pubsub.unsubscribe(self._prefix + channel)
+                    await self._redis_call(self._pubsub.unsubscribe, self._prefix + channel)
+
+    async def _redis_call(self, call: Callable[[str], Awaitable[Any]], name: str) -> None:
+        """(Un)subscribe. A subscription Redis did not take (it was down) is made again by
+        the listener once Redis answers; channels it took are renewed by redis-py itself
+        when its connection comes back."""
+        subscribing = call == self._pubsub.subscribe
+        if not subscribing:
+            self._missed.discard(name)
+        try:
+            await call(name)
+        except Exception as exc:
+            log.warning("Redis (un)subscribe of %s failed: %s", name, exc)
+            if subscribing:
+                self._missed.add(name)
+
+    async def _subscribe_missed(self) -> None:
+        async with self._lock:
+            for name in list(self._missed):
+                self._missed.discard(name)
+                await self._redis_call(self._pubsub.subscribe, name)
 
     async def _listen(self) -> None:
         while True:
@@ -171,6 +206,8 @@ class RedisHub:
                 log.exception("Redis pub/sub failed; retrying")
                 await asyncio.sleep(1)
                 continue
+            if self._missed:
+                await self._subscribe_missed()
             if not message or message.get("type") != "message":
                 continue
             name = message["channel"]

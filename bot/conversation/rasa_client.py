@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
+
+from core.settings import RASA_CHANNEL_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -15,16 +19,44 @@ class RasaUnavailable(Exception):
     """Rasa did not answer (down, timeout, or an error status)."""
 
 
+class RasaUnreachable(RasaUnavailable):
+    """Nothing listens at that Rasa address: safe to try another server of the pool, since
+    the turn never started."""
+
+
 class RasaClient:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout: float) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        timeout: float,
+        pool: Sequence[str] = (),
+    ) -> None:
         self._session = session
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # Several Rasa servers sharing one tracker store (RASA_URLS): each conversation has
+        # a home server (fewer lock waits) and moves to the next when its home is gone.
+        self._pool = [url.rstrip("/") for url in pool if url.strip()]
 
     @property
     def base_url(self) -> str:
         return self._base
+
+    @property
+    def pooled(self) -> bool:
+        """Whether this client spreads conversations over a fixed pool of Rasa servers
+        (then the serving row's address is not followed)."""
+        return bool(self._pool)
+
+    def servers_for(self, sender: str) -> list[str]:
+        """The Rasa servers to try for a conversation, its home server first."""
+        if not self._pool:
+            return [self._base]
+        home = zlib.crc32(sender.encode()) % len(self._pool)
+        return self._pool[home:] + self._pool[:home]
 
     def use(self, base_url: str) -> None:
         """Send new turns to another Rasa server; calls under way finish where they began."""
@@ -35,7 +67,7 @@ class RasaClient:
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
-        data = await self._post(f"{self._base}/webhooks/rest/webhook", body, params=None)
+        data = await self._post_to(sender, "/webhooks/rest/webhook", body, params=None)
         if not isinstance(data, list):
             raise RasaUnavailable(f"unexpected webhook answer: {type(data).__name__}")
         return [m for m in data if isinstance(m, dict)]
@@ -43,15 +75,15 @@ class RasaClient:
     async def parse(self, text: str) -> dict[str, Any]:
         """What the NLU makes of a text (intent ranking, entities), without touching any
         conversation: Rasa's `POST /model/parse`."""
-        data = await self._post(f"{self._base}/model/parse", {"text": text}, params={"token": self._token})
+        data = await self._post_to("", "/model/parse", {"text": text}, params={"token": self._token})
         if not isinstance(data, dict):
             raise RasaUnavailable(f"unexpected parse answer: {type(data).__name__}")
         return data
 
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Append events (pause, resume, an advisor's `bot` utterance) to the tracker."""
-        url = f"{self._base}/conversations/{sender}/tracker/events"
-        await self._post(url, events, params={"token": self._token, "include_events": "NONE"})
+        path = f"/conversations/{sender}/tracker/events"
+        await self._post_to(sender, path, events, params={"token": self._token, "include_events": "NONE"})
 
     async def pause(self, sender: str) -> None:
         await self.append_events(sender, [{"event": "pause"}])
@@ -63,15 +95,52 @@ class RasaClient:
             sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         )
 
+    async def rewind(self, sender: str) -> None:
+        """Undo the latest user turn in the tracker (Rasa's `rewind` event): used when Rasa
+        took a message but its custom action failed, so that sending it again later does
+        not leave the unanswered copy in the conversation's history."""
+        await self.append_events(sender, [{"event": "rewind"}])
+
+    async def healthy(self) -> bool:
+        """Whether a Rasa server answers at all (its root route, no token needed)."""
+        for base in self.servers_for(""):
+            if await self.reachable(f"{base}/"):
+                return True
+        return False
+
+    async def reachable(self, url: str) -> bool:
+        """Whether `url` answers a GET with a status below 500 within a couple of seconds."""
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                return response.status < 500
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
     async def record_advisor(self, sender: str, text: str, advisor: str) -> None:
         event = {"event": "bot", "text": text, "metadata": {"advisor": advisor}}
         await self.append_events(sender, [event])
 
+    async def _post_to(self, sender: str, path: str, body: Any, params: dict[str, str] | None) -> Any:
+        servers = self.servers_for(sender)
+        for base in servers[:-1]:
+            try:
+                return await self._post(base + path, body, params)
+            except RasaUnreachable as exc:
+                log.warning("Rasa at %s unreachable, trying the next one: %s", base, exc)
+        return await self._post(servers[-1] + path, body, params)
+
     async def _post(self, url: str, body: Any, params: dict[str, str] | None) -> Any:
         try:
-            async with self._session.post(url, json=body, params=params, timeout=self._timeout) as response:
+            # Every call carries the token for Rasa's REST channel (scripts/rasa_channel.py);
+            # the rest of Rasa's API reads it from `params` and ignores the header.
+            headers = {RASA_CHANNEL_HEADER: self._token}
+            async with self._session.post(
+                url, json=body, params=params, headers=headers, timeout=self._timeout
+            ) as response:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa answered {response.status} for {url}")
                 return await response.json(content_type=None)
+        except aiohttp.ClientConnectorError as exc:
+            raise RasaUnreachable(f"{type(exc).__name__}: {exc}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc

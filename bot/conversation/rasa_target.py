@@ -2,7 +2,8 @@
 
 The supervisor switches the row when an admin activates a model (core/serving.py); every
 gateway reads it every second and moves new turns to the new server. Until the row exists
-(a fresh database, the tests' fake Rasa) the configured RASA_HOST:RASA_PORT is used.
+(a fresh database, the tests' fake Rasa) the configured RASA_HOST:RASA_PORT is used. With a
+fixed pool of Rasa servers (RASA_URLS, several replicas) the row is not followed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class RasaTarget:
 
     async def refresh(self) -> None:
         """Read the serving row once and follow it."""
+        if self.rasa.pooled:  # a fixed pool of servers (RASA_URLS): nothing to follow
+            return
         async with self.sessions() as s:
             current = await serving.current(s)
         if current is None or not current.active_url or current.generation == self.generation:

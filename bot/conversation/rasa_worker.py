@@ -18,9 +18,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot import texts
 from bot.conversation import events, store
@@ -38,6 +39,19 @@ REQUEST_ADVISOR = "gateway:request_advisor"
 # What the bot's own "Prata med en rådgivare" button sends (its request_human intent).
 BOT_REQUEST_HUMAN = "/request_human"
 
+# A company message the bot could not take (Rasa or the action server down): delivered
+# when the bot is back (`retry_when_back`, or the conversation's next message).
+RETRY = "retry"
+UNFINISHED = ("pending", RETRY, "processing")
+# Tries of a transaction while the database restarts (about a minute in all).
+DB_ATTEMPTS = 14
+T = TypeVar("T")
+# What `_claim_next` says when another process holds the conversation's current turn.
+BUSY = True
+# How often a worker looks again while another process holds the conversation's turn.
+BUSY_POLL_SECONDS = 0.05
+BUSY_POLL_MAX_SECONDS = 2.0
+
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
 
@@ -52,6 +66,9 @@ class RasaWorker:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._inflight: dict[str, int] = {}
+        self._more: dict[str, bool] = {}
+        # The conversation as the claim read it, by message id, for the turn that follows.
+        self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -161,43 +178,89 @@ class RasaWorker:
     # ------------------------------------------------------------------ the worker
 
     async def _drain(self, conversation_id: str) -> None:
+        bot_down = False  # once it is, only what needs no bot goes on (an advisor request)
+        busy_wait = BUSY_POLL_SECONDS
         while not self._stopping:
             self._dirty.discard(conversation_id)
-            message = await self._claim_next(conversation_id)
-            if message is None:
+            try:
+                claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+            except (DBAPIError, OSError) as exc:  # the sweeper kicks the conversation again
+                log.warning("database unavailable while claiming for %s: %s", conversation_id, type(exc).__name__)
+                return
+            if claimed is BUSY:
+                # Usually a turn of a few hundred milliseconds; a process that died in the
+                # middle of one holds it until its claim is stale: look less and less often.
+                await asyncio.sleep(busy_wait)
+                busy_wait = min(busy_wait * 2, BUSY_POLL_MAX_SECONDS)
+                continue
+            busy_wait = BUSY_POLL_SECONDS
+            if not isinstance(claimed, Message):
+                self._more.pop(conversation_id, None)
                 if conversation_id in self._dirty:
                     continue
                 return
+            message = claimed
             # Kept on cancellation: `stop` puts the message back to pending.
             self._inflight[conversation_id] = message.id
+            go_on = True
             try:
                 if message.role == "advisor":
                     await self._deliver_advisor(message)
                 else:
-                    await self._deliver_user(message)
+                    go_on = await self._deliver_user(message)
             except asyncio.CancelledError:
                 raise
+            except (DBAPIError, OSError) as exc:
+                # The database is away: the message stays claimed and is taken again once
+                # the claim is stale (the sweeper); nothing is marked failed.
+                log.warning("database unavailable while delivering message %s: %s", message.id, type(exc).__name__)
+                self._inflight.pop(conversation_id, None)
+                return
             except Exception:
                 log.exception("delivering message %s failed", message.id)
                 await self._finish(message.id, "failed")
             self._inflight.pop(conversation_id, None)
+            self._conversation.pop(message.id, None)
+            bot_down = bot_down or not go_on
+            if not bot_down and conversation_id not in self._dirty and not self._more.pop(conversation_id, False):
+                return
 
-    async def _claim_next(self, conversation_id: str) -> Message | None:
+    async def _claim_next(self, conversation_id: str, with_retry: bool = True) -> Message | bool | None:
+        """Claim the conversation's oldest unfinished message: the message, None when there
+        is nothing to do (or another process won it), or BUSY when another process is in
+        the middle of a turn of this conversation. Looking at the oldest unfinished message
+        (in flight ones included) keeps turns in order and one at a time across replicas:
+        the conditional UPDATE lets one process win it, and nobody skips past a turn that
+        is still being processed."""
         now = self.ctx.now()
         stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
         async with self.ctx.sessions.begin() as s:
-            candidate = await s.scalar(
-                select(Message)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    (Message.rasa_status == "pending")
-                    | ((Message.rasa_status == "processing") & (Message.rasa_started_at < stale)),
-                )
-                .order_by(Message.seq)
-                .limit(1)
+            # The conversation's row comes along (one round trip): the turn needs its state.
+            found = list(
+                (
+                    await s.execute(
+                        select(Message, Conversation)
+                        .join(Conversation, Conversation.id == Message.conversation_id)
+                        .where(
+                            Message.conversation_id == conversation_id,
+                            Message.rasa_status.in_(UNFINISHED if with_retry else ("pending", "processing")),
+                        )
+                        .order_by(Message.seq)
+                        .limit(2)
+                    )
+                ).tuples()
             )
-            if candidate is None:
+            # A second one waits: the worker claims again after this turn (else it stops
+            # without one more query; a message stored later kicks it again).
+            self._more[conversation_id] = len(found) > 1
+            if not found:
                 return None
+            candidate, conv = found[0]
+            self._conversation[candidate.id] = (conv.state, conv.rasa_paused, conv.channel, conv.page)
+            if candidate.rasa_status == "processing" and (
+                candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
+            ):
+                return BUSY
             condition = Message.rasa_status == candidate.rasa_status
             if candidate.rasa_started_at is not None:
                 condition = condition & (Message.rasa_started_at == candidate.rasa_started_at)
@@ -208,6 +271,52 @@ class RasaWorker:
                 .values(rasa_status="processing", rasa_started_at=now),
             )
             return candidate if won else None
+
+    async def _postpone(self, message: Message) -> None:
+        """The bot could not take this message: it and the company's later messages wait
+        (status `retry`) until the bot is back, then go to Rasa in order, once."""
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Message)
+                .where(
+                    Message.conversation_id == message.conversation_id,
+                    Message.seq >= message.seq,
+                    Message.role == "user",
+                    Message.rasa_status.in_(("pending", "processing")),
+                    # An advisor request needs no bot: it goes on while the bot is down.
+                    ~func.coalesce(Message.payload, "").startswith(GATEWAY_PAYLOAD),
+                )
+                .values(rasa_status=RETRY, rasa_started_at=None),
+            )
+
+    async def bot_is_up(self) -> bool:
+        """Rasa answers, and so does the action server (when its address is known)."""
+        if not await self.rasa.healthy():
+            return False
+        url = self.ctx.config.actions_health_url
+        return not url or await self.rasa.reachable(url)
+
+    async def retry_when_back(self) -> list[str]:
+        """Deliver the messages that waited for the bot once it answers again; messages
+        older than the retry window are left unanswered (`failed`). Returns the
+        conversations kicked."""
+        now = self.ctx.now()
+        oldest = now - dt.timedelta(seconds=self.ctx.config.bot_retry_window_seconds)
+        async with self.ctx.sessions.begin() as s:
+            await store.updated(
+                s,
+                update(Message)
+                .where(Message.rasa_status == RETRY, Message.created_at < oldest)
+                .values(rasa_status="failed"),
+            )
+            waiting = select(Message.conversation_id).where(Message.rasa_status == RETRY).distinct().limit(500)
+            ids = list(await s.scalars(waiting))
+        if not ids or not await self.bot_is_up():
+            return []
+        for conversation_id in ids:
+            self.kick(conversation_id)
+        return ids
 
     async def _finish(self, message_id: int, status: str) -> None:
         async with self.ctx.sessions.begin() as s:
@@ -222,18 +331,18 @@ class RasaWorker:
             return
         await self._finish(message.id, "done")
 
-    async def _deliver_user(self, message: Message) -> None:
+    async def _deliver_user(self, message: Message) -> bool:
+        """One company message to Rasa; False when the bot is down and the conversation's
+        messages wait for it."""
         conversation_id = message.conversation_id
+        state, paused, channel, page = self._conversation.pop(message.id)
         async with self.ctx.sessions() as s:
-            conv = await s.get(Conversation, conversation_id)
-            assert conv is not None
-            state, paused, channel, page = conv.state, conv.rasa_paused, conv.channel, conv.page
-            failed_before = await store.last_user_rasa_failed(s, conversation_id, message.seq)
+            # The company asks for an advisor with the gateway's own button. While the bot is
+            # up the request goes through it, like its own button: its hand-off summary then
+            # says what it understood and whom it referred to (the gateway alone knows neither).
+            asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
+            failed_before = asks_advisor and await store.last_user_rasa_failed(s, conversation_id, message.seq)
 
-        # The company asks for an advisor with the gateway's own button. While the bot is up
-        # the request goes through it, like its own button: its hand-off summary then says
-        # what it understood and whom it referred to (the gateway alone knows neither).
-        asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
         via_bot = asks_advisor and not failed_before
         if message.payload and message.payload.startswith(GATEWAY_PAYLOAD) and not via_bot:
             await self._finish(message.id, "skipped")
@@ -241,7 +350,7 @@ class RasaWorker:
                 if state == rules.CLOSED:
                     await self._reopen(conversation_id)
                 await self._hand_off(conversation_id, "bot_unavailable", None, False)
-            return
+            return True
 
         if state == rules.CLOSED:
             await self._reopen(conversation_id)
@@ -264,12 +373,12 @@ class RasaWorker:
                 replies = await self.rasa.send(conversation_id, rasa_text, metadata)
             except RasaUnavailable as exc:
                 log.warning("could not record message %s in Rasa: %s", message.id, exc)
-                await self._finish(message.id, "failed")
-                return
+                await self._postpone(message)
+                return False
             if replies:
                 log.warning("Rasa answered a paused conversation %s; dropped", conversation_id)
             await self._finish(message.id, "done")
-            return
+            return True
 
         if paused:
             await self.set_paused(conversation_id, False)
@@ -278,37 +387,65 @@ class RasaWorker:
             replies = await self.rasa.send(conversation_id, rasa_text, metadata)
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for message %s: %s", message.id, exc)
-            await self._finish(message.id, "failed")
-            await self.ctx.announce.typing(conversation_id, "bot", None, False)
-            if via_bot:  # the company asked for a person: it gets one without the bot
-                await self._hand_off(conversation_id, "bot_unavailable", None, False)
-            else:
-                await self._tell_bot_unavailable(conversation_id)
-            return
+            return await self._bot_down(message, via_bot)
+        if not replies and not await self._actions_up():
+            # Rasa took the message but its custom action failed (it answers nothing then):
+            # undo the turn in the tracker so that sending it again later is clean.
+            log.warning("the action server is down; message %s waits for it", message.id)
+            with contextlib.suppress(RasaUnavailable):
+                await self.rasa.rewind(conversation_id)
+            return await self._bot_down(message, via_bot)
         verdict = rules.judge_turn(replies)
-        stored: list[dict[str, Any]] = []
         now = self.ctx.now()
-        async with self.ctx.sessions.begin() as s:
-            conv = await s.get(Conversation, conversation_id)
-            assert conv is not None
-            state = conv.state
-            if state in (rules.BOT, rules.OFFLINE):
-                for reply in replies:
-                    fields = _reply_fields(rules.public_reply(reply))
-                    if fields is not None:
-                        added = await store.add_message(
-                            s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
-                        )
-                        stored.append(store.message_json(added))
-            if verdict.hands_off:
-                conv.rasa_paused = True  # the bot's hand-off action paused it
-            await store.updated(s, update(Message).where(Message.id == message.id).values(rasa_status="done"))
+
+        async def store_turn() -> tuple[str, list[dict[str, Any]]]:
+            stored: list[dict[str, Any]] = []
+            async with self.ctx.sessions.begin() as s:
+                conv = await s.get(Conversation, conversation_id)
+                assert conv is not None
+                state = conv.state
+                if state in (rules.BOT, rules.OFFLINE):
+                    for reply in replies:
+                        fields = _reply_fields(rules.public_reply(reply))
+                        if fields is not None:
+                            added = await store.add_message(
+                                s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
+                            )
+                            stored.append(store.message_json(added))
+                if verdict.hands_off:
+                    conv.rasa_paused = True  # the bot's hand-off action paused it
+                await store.updated(
+                    s, update(Message).where(Message.id == message.id).values(rasa_status="done")
+                )
+            return state, stored
+
+        # Rasa has answered: the answer is kept through a database restart (a few tries)
+        # rather than asked for again later, which would put the turn twice in the tracker.
+        state, stored = await _retrying_database(store_turn)
         await self.ctx.announce.typing(conversation_id, "bot", None, False)
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):
             await self._hand_off(conversation_id, verdict.handoff_reason, verdict.summary, True)
         elif via_bot and state in (rules.BOT, rules.OFFLINE):  # the bot did not hand off: still a person
             await self._hand_off(conversation_id, "request_human", None, False)
+        return True
+
+    async def _actions_up(self) -> bool:
+        url = self.ctx.config.actions_health_url
+        return not url or await self.rasa.reachable(url)
+
+    async def _bot_down(self, message: Message, via_bot: bool) -> bool:
+        """Rasa or the action server is down: the company is told (or, if it asked for a
+        person, queued), and its message waits for the bot."""
+        conversation_id = message.conversation_id
+        await self.ctx.announce.typing(conversation_id, "bot", None, False)
+        if via_bot:  # the company asked for a person: it gets one without the bot
+            await self._finish(message.id, "failed")
+            await self._hand_off(conversation_id, "bot_unavailable", None, False)
+            return True
+        await self._postpone(message)
+        await self._tell_bot_unavailable(conversation_id)
+        return False
 
     async def _hand_off(self, conversation_id: str, reason: str, summary: dict[str, Any] | None, paused: bool) -> None:
         assert self.hand_off is not None, "the worker is linked to ownership at start-up"
@@ -321,9 +458,19 @@ class RasaWorker:
     async def _tell_bot_unavailable(self, conversation_id: str) -> None:
         now = self.ctx.now()
         async with self.ctx.sessions.begin() as s:
-            last = await store.last_message(s, conversation_id)
-            if last is not None and last.role == "system" and last.text == texts.BOT_UNAVAILABLE:
-                return
+            # Told already, and the company has written nothing since (a click on the
+            # advisor button, or a message sent again, is not a new question)?
+            recent = await s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.role.in_(("user", "system")))
+                .order_by(Message.seq.desc())
+                .limit(20)
+            )
+            for earlier in recent:
+                if earlier.role == "system" and earlier.text == texts.BOT_UNAVAILABLE:
+                    return
+                if earlier.role == "user" and not (earlier.payload or "").startswith(GATEWAY_PAYLOAD):
+                    break
             channel = str(await s.scalar(select(Conversation.channel).where(Conversation.id == conversation_id)))
             await events.record(s, conversation_id, EventKind.BOT_UNAVAILABLE, now, channel=channel)
             message = await store.add_message(
@@ -337,6 +484,17 @@ class RasaWorker:
             )
             stored = store.message_json(message)
         await self.ctx.announce.messages(conversation_id, channel, rules.BOT, [stored])
+
+
+async def _retrying_database(work: Callable[[], Awaitable[T]], attempts: int = DB_ATTEMPTS) -> T:
+    """Run a transaction again while the database is unreachable (a restart, a fail-over)."""
+    for attempt in range(attempts - 1):
+        try:
+            return await work()
+        except (DBAPIError, OSError) as exc:
+            log.warning("database unavailable (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(min(2.0 ** attempt, 5.0))
+    return await work()
 
 
 def _reply_fields(reply: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
 from bot.rules import queue as rules
+from bot.rules.personal_numbers import mask_optional
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -23,15 +24,19 @@ async def updated(session: AsyncSession, stmt: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-async def next_seq(session: AsyncSession, conversation_id: str) -> int:
-    """Allocate the next message number; the UPDATE's row lock serializes writers."""
-    await session.execute(
+async def next_seq(session: AsyncSession, conversation_id: str, touched_at: dt.datetime | None = None) -> int:
+    """Allocate the next message number in one round trip (UPDATE ... RETURNING; the row
+    lock serializes writers); with `touched_at`, the conversation's `updated_at` too."""
+    values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
+    if touched_at is not None:
+        values["updated_at"] = touched_at
+    seq = await session.scalar(
         update(Conversation)
         .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
+        .values(**values)
+        .returning(Conversation.last_seq)
         .execution_options(synchronize_session=False)
     )
-    seq = await session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id))
     assert seq is not None
     return int(seq)
 
@@ -52,16 +57,21 @@ async def add_message(
     client_id: str | None = None,
     rasa_status: str | None = None,
     reply_to: int | None = None,
+    touch: bool = False,
 ) -> Message:
+    """Store a message with the conversation's next number (`touch`: the conversation's
+    `updated_at` becomes `now` in the same statement)."""
+    # No personnummer is ever stored in a transcript, whoever wrote it (the company, an
+    # advisor, a note): the text the channels, Rasa and the console later read is masked.
     message = Message(
         conversation_id=conversation_id,
-        seq=await next_seq(session, conversation_id),
+        seq=await next_seq(session, conversation_id, now if touch else None),
         role=role,
-        text=text,
+        text=mask_optional(text),
         buttons=buttons or [],
         image=image,
         custom=custom,
-        payload=payload,
+        payload=mask_optional(payload),
         author=author,
         advisor_id=advisor_id,
         client_id=client_id,
@@ -137,7 +147,7 @@ async def last_user_rasa_failed(session: AsyncSession, conversation_id: str, bef
         .order_by(Message.seq.desc())
         .limit(1)
     )
-    return status == "failed"
+    return status in ("failed", "retry")
 
 
 async def waiting_entries(session: AsyncSession) -> list[QueueEntry]:

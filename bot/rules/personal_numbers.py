@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from stdnum import luhn
 
@@ -23,11 +24,11 @@ from stdnum import luhn
 MASK = "[personnummer borttaget]"
 
 _CANDIDATE = re.compile(
-    r"(?<![\d])"  # not the tail of a longer digit string
-    r"(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
+    r"(?<![0-9])"  # not the tail of a longer digit string
+    r"(?P<century>[0-9]{2})?(?P<yy>[0-9]{2})(?P<mm>[0-9]{2})(?P<dd>[0-9]{2})"
     r"(?P<sep>[-+\u2013]?)"
-    r"(?P<serial>\d{3})(?P<check>\d)"
-    r"(?![\d])"  # nor the head of one
+    r"(?P<serial>[0-9]{3})(?P<check>[0-9])"
+    r"(?![0-9])"  # nor the head of one
 )
 
 _COORDINATION_OFFSET = 60
@@ -112,3 +113,14 @@ def mask(text: str) -> str:
 def mask_optional(text: str | None) -> str | None:
     """`mask` that passes None through (optional columns such as a ticket's note)."""
     return None if text is None else mask(text)
+
+
+def mask_values(value: Any) -> Any:
+    """Every string inside a JSON-like value masked (a program's metadata, a card's data)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {key: mask_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_values(item) for item in value]
+    return value

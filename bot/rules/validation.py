@@ -23,13 +23,27 @@ class Invalid(ValueError):
         self.fields = fields or {}
 
 
+# Characters that change how text around them is shown without showing themselves:
+# control characters (NUL included), lone surrogates, and the format characters (category
+# Cf): the bidi embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069, the
+# marks U+200E, U+200F and U+061C, the zero-width U+200B-U+200D, U+2060 and U+FEFF, the
+# soft hyphen. "Faktura \u202egpj.exe" would read "Faktura exe.jpg"; it is kept as
+# "Faktura gpj.exe", which is what it really says.
+_HIDDEN = ("Cc", "Cs", "Cf")
+
+
+def neutralize(raw: str) -> str:
+    """Text without control, surrogate and invisible format characters; newlines and tabs
+    stay (CR LF and CR become LF). Used for every text a company or an advisor writes."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN)
+
+
 def clean_text(raw: object, max_chars: int) -> str:
-    """A message text: a string, control characters removed, trimmed, not empty, not too long."""
+    """A message text: a string, hidden characters removed, trimmed, not empty, not too long."""
     if not isinstance(raw, str):
         raise Invalid("bad_request", texts.BAD_REQUEST)
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    text = unicodedata.normalize("NFC", text).strip()
+    text = unicodedata.normalize("NFC", neutralize(raw)).strip()
     if not text:
         raise Invalid("empty_message", texts.EMPTY_MESSAGE)
     if len(text) > max_chars:
@@ -43,8 +57,28 @@ def clean_line(raw: object, max_chars: int) -> str:
         return ""
     if not isinstance(raw, str):
         raise Invalid("bad_request", texts.BAD_REQUEST)
-    text = " ".join("".join(ch for ch in raw if unicodedata.category(ch) not in ("Cc", "Cs")).split())
+    text = " ".join(unicodedata.normalize("NFC", neutralize(raw)).split())
     return text[:max_chars]
+
+
+def sender_id(raw: object, max_chars: int = 128) -> str:
+    """A program's own id for its conversation (REST `sender`): printable text (no control,
+    invisible, private-use or unassigned characters, no line breaks), not empty, at most
+    `max_chars`."""
+    if not isinstance(raw, str):
+        raise Invalid("bad_request", texts.BAD_SENDER)
+    sender = raw.strip()
+    if not 0 < len(sender) <= max_chars or not sender.isprintable():
+        raise Invalid("bad_request", texts.BAD_SENDER)
+    return sender
+
+
+def row_id(raw: str) -> int:
+    """A database id from a URL: ASCII digits, at most 18 of them (a larger number would not
+    fit the database's integer: an overflow, not a "not found"). ValueError otherwise."""
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
+        raise ValueError(f"not an id: {raw[:20]!r}")
+    return int(raw)
 
 
 def client_id(raw: object) -> str:

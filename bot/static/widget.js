@@ -91,6 +91,22 @@
     needContact: "Ange e-postadress eller telefonnummer.",
     badEmail: "Ange en giltig e-postadress.",
     badPhone: "Ange ett giltigt telefonnummer.",
+    privacyTitle: "Om din chatt",
+    privacyText: function (days) {
+      return (
+        "Först svarar en digital assistent, och vill du kan en rådgivare på Västmanlands " +
+        "Företagssupport ta över. Vi sparar det du skriver och svaren i " + days + " dagar, " +
+        "sedan raderas chatten. Personnummer tas bort automatiskt. Chattens id sparas i din " +
+        "webbläsare så att du kan fortsätta efter att sidan laddats om. Du kan radera chatten " +
+        "själv med ”Radera min chatt”, eller be oss radera dina uppgifter."
+      );
+    },
+    privacyLink: "Så hanterar vi personuppgifter",
+    erase: "Radera min chatt",
+    eraseConfirm: "Vill du radera hela chatten? Allt du skrivit och alla svar tas bort hos oss. Det går inte att ångra.",
+    eraseYes: "Ja, radera chatten",
+    eraseNo: "Avbryt",
+    erased: "Din chatt är raderad.",
   };
 
   // ---------------------------------------------------------------- persistence
@@ -115,6 +131,8 @@
   }
 
   var store = loadStore();
+  var privacyDays = 90;
+  var privacyUrl = ORIGIN + "/integritet";
 
   function saveStore() {
     try {
@@ -354,6 +372,20 @@
   log.tabIndex = 0;
   // The scrolling body holds the log and, outside opening hours, the form after it.
   var body = el("div", "body");
+  // The privacy notice: shown until the company has written its first message.
+  var privacy = el("section", "privacy");
+  privacy.setAttribute("aria-labelledby", "vfs-privacy-title");
+  var privacyTitle = el("h3", "privacy-title", T.privacyTitle);
+  privacyTitle.id = "vfs-privacy-title";
+  var privacyText = el("p", "privacy-text", T.privacyText(privacyDays));
+  var privacyLink = el("a", "privacy-link", T.privacyLink);
+  privacyLink.href = privacyUrl;
+  privacyLink.target = "_blank";
+  privacyLink.rel = "noopener";
+  privacy.appendChild(privacyTitle);
+  privacy.appendChild(privacyText);
+  privacy.appendChild(privacyLink);
+  body.appendChild(privacy);
   body.appendChild(log);
   panel.appendChild(body);
 
@@ -408,7 +440,29 @@
   advisorLink.type = "button";
   fineprint.appendChild(document.createTextNode(T.fineprint + " "));
   fineprint.appendChild(advisorLink);
+  var eraseLink = el("button", "linkish erase-link", T.erase);
+  eraseLink.type = "button";
+  fineprint.appendChild(document.createTextNode(" · "));
+  fineprint.appendChild(eraseLink);
   panel.appendChild(fineprint);
+
+  // "Radera min chatt": asks first, then erases the conversation on the server.
+  var eraseBox = el("div", "erase-confirm");
+  eraseBox.setAttribute("role", "alertdialog");
+  eraseBox.setAttribute("aria-labelledby", "vfs-erase-text");
+  eraseBox.hidden = true;
+  var eraseText = el("p", "erase-text", T.eraseConfirm);
+  eraseText.id = "vfs-erase-text";
+  var eraseActions = el("div", "choices");
+  var eraseYes = el("button", "choice erase-yes", T.eraseYes);
+  eraseYes.type = "button";
+  var eraseNo = el("button", "choice", T.eraseNo);
+  eraseNo.type = "button";
+  eraseActions.appendChild(eraseYes);
+  eraseActions.appendChild(eraseNo);
+  eraseBox.appendChild(eraseText);
+  eraseBox.appendChild(eraseActions);
+  panel.insertBefore(eraseBox, fineprint);
 
   function mount() {
     document.body.appendChild(host);
@@ -510,6 +564,10 @@
     return item;
   }
 
+  function updatePrivacyNotice() {
+    privacy.hidden = !!log.querySelector(".msg-user");
+  }
+
   function renderMessage(msg) {
     if (typeof msg.seq !== "number" || msg.seq <= maxSeq) {
       return; // already rendered (replay after reconnect, or a duplicate)
@@ -534,6 +592,7 @@
     if (msg.role === typingRole) {
       hideTyping();
     }
+    updatePrivacyNotice();
     if (msg.role !== "user" && panel.hidden && welcomed && !replaying) {
       unread += 1;
       updateBadge();
@@ -1109,12 +1168,30 @@
         dropFromOutbox(frame.client_id);
         ticketFinished(true);
         break;
+      case "erased":
+        onErased(frame);
+        break;
       case "error":
         onError(frame);
         break;
       default:
         break;
     }
+  }
+
+  function onErased(frame) {
+    // Forget the conversation here too; the next connection starts a new one.
+    Array.prototype.slice.call(log.querySelectorAll(".msg")).forEach(function (n) {
+      n.parentNode.removeChild(n);
+    });
+    maxSeq = 0;
+    store = { conversationId: null, lastSeq: 0, outbox: [], open: store.open };
+    saveStore();
+    eraseBox.hidden = true;
+    var note = el("p", "erased-note", (frame && frame.message) || T.erased);
+    note.setAttribute("role", "status");
+    log.appendChild(note);
+    updatePrivacyNotice();
   }
 
   function onWelcome(frame) {
@@ -1136,6 +1213,16 @@
     replaying = true;
     reconnectAttempt = 0;
     showConnNotice(null);
+    if (frame.privacy) {
+      if (typeof frame.privacy.retention_days === "number") {
+        privacyDays = frame.privacy.retention_days;
+        privacyText.textContent = T.privacyText(privacyDays);
+      }
+      if (typeof frame.privacy.url === "string" && frame.privacy.url) {
+        privacyLink.href = new URL(frame.privacy.url, ORIGIN).href;
+      }
+    }
+    updatePrivacyNotice();
     if (frame.limits && typeof frame.limits.max_message_chars === "number") {
       maxChars = frame.limits.max_message_chars;
       checkLength();
@@ -1244,6 +1331,22 @@
       event.stopPropagation();
       closePanel();
     }
+  });
+
+  eraseLink.addEventListener("click", function () {
+    eraseBox.hidden = false;
+    eraseNo.focus();
+  });
+  eraseNo.addEventListener("click", function () {
+    eraseBox.hidden = true;
+    eraseLink.focus();
+  });
+  eraseYes.addEventListener("click", function () {
+    if (!store.conversationId) {
+      onErased(null);
+      return;
+    }
+    sendFrame({ type: "erase" });
   });
 
   advisorLink.addEventListener("click", function () {

@@ -12,7 +12,10 @@ from aiohttp import web
 
 from bot import texts
 from bot.conversation.errors import DomainError
+from bot.rules.payload import PayloadError
+from bot.rules.ratelimit import retry_after
 from bot.rules.validation import Invalid
+from bot.web.body import PAYLOAD_ERRORS
 from bot.web.keys import settings_key
 from core.settings import Settings
 
@@ -91,6 +94,19 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> web.Respon
     return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
 
 
+def rate_limited(wait: float, code: str = "rate_limited", message: str = texts.RATE_LIMITED) -> web.Response:
+    """429 with Retry-After (header and body), in the JSON error shape."""
+    seconds = retry_after(wait)
+    response = json_error(429, code, message, retry_after=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def payload_error(reason: str) -> tuple[int, str]:
+    """The status and Swedish message for refused input (bot/rules/payload.py)."""
+    return PAYLOAD_ERRORS.get(reason, (400, texts.BAD_REQUEST))
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Domain errors become JSON errors; nothing unexpected leaks a traceback."""
@@ -101,8 +117,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Invalid as exc:
         extra = {"fields": exc.fields} if exc.fields else {}
         return json_error(400, exc.code, exc.message, **extra)
+    except PayloadError as exc:
+        status, message = payload_error(exc.reason)
+        return json_error(status, exc.reason, message)
+    except web.HTTPRequestEntityTooLarge as exc:
+        if exc.content_type == "text/html":  # a page's own answer (the admin's forms)
+            raise
+        return json_error(413, "too_large", texts.TOO_LARGE)
     except web.HTTPException:
         raise
+    except RecursionError:
+        return json_error(400, "too_deep", texts.TOO_DEEP)
     except Exception:
         request.app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "server_error", texts.SERVER_ERROR)

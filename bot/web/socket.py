@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from bot.conversation.pubsub import Event, Subscription
+from bot.rules.payload import PayloadError, parse_object
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,18 @@ class OpenSockets:
             await asyncio.wait(tasks, timeout=timeout)
 
 
-def decode_frame(raw: object) -> dict[str, Any] | None:
-    """A client frame: a JSON object, or None for anything else."""
+MAX_FRAME = 16 * 1024
+
+
+def decode_frame(raw: object, max_bytes: int = MAX_FRAME) -> dict[str, Any] | None:
+    """A client frame: a JSON object of bounded size and depth, or None for anything else
+    (never an exception: a hostile frame costs one error frame, not the connection)."""
     if not isinstance(raw, str):
         return None
     try:
-        data = json.loads(raw)
-    except ValueError:
+        return parse_object(raw, max_bytes)
+    except PayloadError:
         return None
-    return data if isinstance(data, dict) else None
 
 
 class JsonSocket:

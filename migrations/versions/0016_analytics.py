@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0016_analytics'
-down_revision: Union[str, Sequence[str], None] = '0005_inbox'
+down_revision: Union[str, Sequence[str], None] = '0013_privacy'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -13,7 +13,7 @@ Week of Monday 30 November 2026 (the period 2026-11-30 … 2026-12-06):
 - c5 widget, Thu 10:00: complaint → hand-off; Anna claims after 60 s and never writes.
 - c0 (Sun 29 Nov) and c9 (Mon 7 Dec): outside the period.
 
-CSAT (`csat_ratings`, created here as the survey will): c2 Anna 5, c5 Anna 3, c4 Bo 2.
+CSAT (`csat_ratings`, as the survey stores them): c2 Anna 5, c5 Anna 3, c4 Bo 2.
 """
 
 from __future__ import annotations
@@ -24,9 +24,16 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.admin.analytics.csat import RATINGS
 from bot.conversation.events import EventKind
-from bot.conversation.models import Advisor, Conversation, ConversationEvent, Message, MessageNlu, QueueEntry
+from bot.conversation.models import (
+    Advisor,
+    Conversation,
+    ConversationEvent,
+    CsatRating,
+    Message,
+    MessageNlu,
+    QueueEntry,
+)
 from bot.rules.analytics import company_facets
 
 UTC = dt.timezone.utc
@@ -109,10 +116,12 @@ def build(factory: sessionmaker[Session], *, with_ratings: bool = True, team: Te
         s.execute(update(Conversation).where(Conversation.id.in_(["c2", "c5"])).values(closed_by=team.anna))
 
         if with_ratings:
-            RATINGS.create(s.connection(), checkfirst=True)
-            s.execute(RATINGS.insert(), [
-                {"conversation_id": "c2", "advisor_id": team.anna, "rating": 5, "rated_at": at(0, 12)},
-                {"conversation_id": "c5", "advisor_id": team.anna, "rating": 3, "rated_at": at(3, 12)},
-                {"conversation_id": "c4", "advisor_id": team.bo, "rating": 2, "rated_at": at(2, 12)},
+            s.add_all([
+                CsatRating(conversation_id="c2", advisor_id=team.anna, channel="widget", asked_at=at(0, 11),
+                           rating=5, rated_at=at(0, 12)),
+                CsatRating(conversation_id="c5", advisor_id=team.anna, channel="widget", asked_at=at(3, 11),
+                           rating=3, rated_at=at(3, 12)),
+                CsatRating(conversation_id="c4", advisor_id=team.bo, channel="teams", asked_at=at(2, 11),
+                           rating=2, rated_at=at(2, 12)),
             ])
     return team

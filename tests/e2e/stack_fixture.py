@@ -37,7 +37,9 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
                        ("RASA_PORT", str(settings.rasa_port)),
                        ("ACTION_SERVER_PORT", str(settings.action_server_port)),
                        ("GATEWAY_PORT", str(settings.gateway_port)),
-                       ("OPENING_HOURS", "always"), ("SESSION_SECRET", "e2e-session-secret")):
+                       ("OPENING_HOURS", "always"), ("SESSION_SECRET", "e2e-session-secret"),
+                       # Training from the admin pages uses a quicker pipeline here (docs/training.md).
+                       ("TRAINING_CONFIG", str(PROJECT_ROOT / "tests" / "e2e" / "quick_config.yml"))):
         os.environ[key] = value
     stack = Stack(settings, model, with_gateway=True, log_dir=PROJECT_ROOT / "var" / "test-logs")
     stop_supervising = threading.Event()

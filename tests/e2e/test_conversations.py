@@ -20,7 +20,8 @@ class Chat:
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         async with self.http.post(f"{self.settings.rasa_url}/webhooks/rest/webhook",
-                                  json={"sender": self.sender, "message": text}) as response:
+                                  json={"sender": self.sender, "message": text},
+                                  headers=self.settings.rasa_channel_headers) as response:
             assert response.status == 200, await response.text()
             messages: list[dict[str, Any]] = await response.json()
             return messages

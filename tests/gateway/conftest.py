@@ -2,7 +2,7 @@
 small clients that speak the widget and console protocols (docs/gateway-protocol.md).
 
 Reusable building blocks:
-  fake_rasa / rasa_server    the fake Rasa (tests.gateway.fake_rasa) and its test server
+  fake_rasa / rasa_server    the fake Rasa (bench.fake_rasa) and its test server
   db_url                     a fresh SQLite database migrated by Alembic (override it to
                              use `any_db_url`, which adds PostgreSQL when TEST_DATABASE_URL)
   clock                      a settable clock; starts on a Tuesday at 10:00 in Stockholm
@@ -29,6 +29,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.fake_rasa import TOKEN, FakeRasa
 from bot.accounts.manage import create_advisor
 from bot.app import create_app
 from bot.channels.base import Channel
@@ -39,7 +40,6 @@ from bot.web.keys import core_key
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, load_settings
 from scripts.db import seed, upgrade
-from tests.gateway.fake_rasa import TOKEN, FakeRasa
 
 UTC = dt.timezone.utc
 # Tuesday 24 November 2026, 10:00 in Stockholm (UTC+1): advisors are at work.
@@ -164,6 +164,14 @@ def make_settings(tmp_path: Path, db_url: str, rasa_server: TestServer) -> Calla
             "GATEWAY_ALLOWED_ORIGINS": CUSTOMER_SITE,
             "RASA_TIMEOUT_SECONDS": "3",
             "ADVISOR_TIMEOUT_SECONDS": "120",
+            # Every test client comes from 127.0.0.1, where production would see many
+            # companies' addresses: the address-wide limits are out of the way here, and the
+            # hardening tests (test_hardening_*.py) set them to what they check.
+            "RATE_LIMIT_ADDRESS_MESSAGES": "100000",
+            "RATE_LIMIT_GLOBAL_MESSAGES": "100000",
+            "RATE_LIMIT_HANDOFFS": "100000",
+            "RATE_LIMIT_CONNECTIONS": "100000",
+            "MAX_SOCKETS_PER_ADDRESS": "100000",
             **env,
         }
         return load_settings(values)
@@ -510,7 +518,7 @@ async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float 
 
 async def queued_conversation(widget: Widget) -> str:
     """Connect a widget and ask for a human (the fake bot hands off); returns its id."""
-    from tests.gateway.fake_rasa import HUMAN_PLEASE
+    from bench.fake_rasa import HUMAN_PLEASE
 
     if widget.frames is None:
         await widget.connect()

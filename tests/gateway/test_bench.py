@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestServer
 
 from bench import gateway as bench
-from tests.gateway.fake_rasa import TOKEN
+from bench.fake_rasa import TOKEN
 
 
 def test_percentiles_in_milliseconds() -> None:
@@ -23,3 +23,20 @@ async def test_the_benchmark_reports_ratios_and_escalation_latency(rasa_server: 
     assert two["rasa_ms"]["n"] == two["gateway_ms"]["n"] == 4
     assert two["ratio_p50"] > 0
     assert report["escalation_to_console_ms"]["n"] == 2
+
+
+async def test_a_short_soak_counts_turns_failures_and_memory_per_sample(rasa_server: TestServer) -> None:
+    import os
+
+    from bench import soak
+
+    rasa_url = str(rasa_server.make_url("")).rstrip("/")
+    async with bench.bench_gateway(rasa_url, TOKEN, in_process=True) as (gateway_url, _, _):
+        report = await soak.soak(gateway_url, lambda: {"bench": os.getpid()}, minutes=0.05,
+                                 conversations=2, sample_seconds=1)
+
+    assert report["turns"] >= 2
+    assert report["failed_turns"] == 0, report["failures"]
+    assert len(report["rss_mib_per_minute"]) >= 2
+    assert report["rss_mib_per_minute"][0]["bench"] > 0
+    assert set(report["rss_growth_mib"]) == {"bench"}

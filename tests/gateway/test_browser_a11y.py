@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from bench.fake_rasa import HUMAN_PLEASE
 from tests.browser_support import (
     LiveGateway,
     PageProblems,
@@ -20,7 +21,6 @@ from tests.browser_support import (
     unnamed_controls,
 )
 from tests.gateway.conftest import AdvisorAccount
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser

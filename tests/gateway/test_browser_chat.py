@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from bench.fake_rasa import HUMAN_PLEASE
 from tests.browser_support import (
     SPY_SCRIPT,
     LiveGateway,
@@ -22,7 +23,6 @@ from tests.browser_support import (
     screenshot,
 )
 from tests.gateway.conftest import AdvisorAccount
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser

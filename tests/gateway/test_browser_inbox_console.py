@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from bench.fake_rasa import HUMAN_PLEASE
 from bot.rules.validation import TicketForm
 from bot.web.keys import core_key
 from tests.browser_support import (
@@ -27,7 +28,6 @@ from tests.browser_support import (
     stop_gateway,
 )
 from tests.gateway.conftest import AdvisorAccount
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from bench.fake_rasa import HUMAN_PLEASE
 from tests.axe_support import blocking_violations
 from tests.browser_support import (
     SPY_SCRIPT,
@@ -19,7 +20,6 @@ from tests.browser_support import (
     screenshot,
 )
 from tests.gateway.conftest import AdvisorAccount
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser

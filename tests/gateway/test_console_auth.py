@@ -148,10 +148,13 @@ async def test_repeated_login_attempts_are_slowed_down(
     await anna.fetch_csrf()
     statuses = [
         (await anna.post("/console/api/login", {"email": advisor.email, "password": "nej"}))[0]
-        for _ in range(11)
+        for _ in range(6)
     ]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
+    # Five wrong passwords for one account from one address, then a wait (not a lockout:
+    # the same account from elsewhere, and colleagues here, are not slowed; see
+    # tests/gateway/test_hardening_limits.py).
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
 
 
 async def test_the_console_socket_needs_origin_login_and_csrf(

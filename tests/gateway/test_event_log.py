@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
+from bench.fake_rasa import HUMAN_PLEASE
 from bot.conversation.events import EventKind
 from bot.conversation.models import ConversationEvent
 from tests.gateway.conftest import AdvisorAccount, Console, Widget, core_of, queued_conversation
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 
 async def test_a_whole_hand_off_is_told_by_the_event_log(
@@ -35,14 +35,15 @@ async def test_a_whole_hand_off_is_told_by_the_event_log(
     timeline = detail["events"]
     assert [e["kind"] for e in timeline] == [
         "opened", "handoff", "queued", "claimed", "handed_back",
-        "handoff", "queued", "claimed", "closed",
+        "handoff", "queued", "claimed", "closed", "csat_asked",
     ]
     assert {e["channel"] for e in timeline} == {"widget"}
     assert timeline[1]["data"] == {"reason": "request_human"}
     assert timeline[2]["data"] == {"reason": "request_human", "position": 1}
     assert timeline[3]["advisor_id"] == advisor.id
     assert timeline[3]["data"] == {"from_state": "queued"}
-    assert timeline[-1]["data"] == {"outcome": "referred"}
+    assert timeline[-2]["data"] == {"outcome": "referred"}
+    assert timeline[-1]["advisor_id"] == advisor.id  # the satisfaction question, once
     assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
 
 

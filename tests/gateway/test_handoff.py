@@ -7,6 +7,13 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import (
+    COMPLAINT,
+    HANDOFF_SUMMARY,
+    HUMAN_PLEASE,
+    NOT_UNDERSTOOD,
+    FakeRasa,
+)
 from bot import texts
 from tests.gateway.conftest import (
     CLOSED_MOMENT,
@@ -18,13 +25,6 @@ from tests.gateway.conftest import (
     eventually,
     origin_of,
     queued_conversation,
-)
-from tests.gateway.fake_rasa import (
-    COMPLAINT,
-    HANDOFF_SUMMARY,
-    HUMAN_PLEASE,
-    NOT_UNDERSTOOD,
-    FakeRasa,
 )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import HUMAN_PLEASE
 from bot.conversation.context import AdvisorRef
 from bot.conversation.models import Conversation, Message
 from bot.rules.assignment import Candidate, least_busy
@@ -21,7 +22,6 @@ from tests.gateway.conftest import (
     eventually,
     queued_conversation,
 )
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 
 @pytest.fixture

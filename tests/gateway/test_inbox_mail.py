@@ -9,10 +9,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import LOAN
 from bot.console.keys import mailer_key
 from bot.conversation.models import TranscriptEmail
 from tests.gateway.conftest import AdvisorAccount, Console, FakeClock, Widget, eventually, queued_conversation
-from tests.gateway.fake_rasa import LOAN
 from tests.smtp_support import SmtpServer, smtp_server
 
 

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import HUMAN_PLEASE, FakeRasa
 from bot.conversation.context import AdvisorRef
 from tests.gateway.conftest import AdvisorAccount, Console, Widget, core_of, eventually, queued_conversation
-from tests.gateway.fake_rasa import HUMAN_PLEASE, FakeRasa
 from tests.gateway.test_outbox import Probe, open_and_say, start
 
 NOTE = "Internt: företaget har fått avslag hos banken förut, kolla Almi först."

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import HANDOFF_SUMMARY, HUMAN_PLEASE, LOAN, FakeRasa
 from bot.conversation.models import Conversation
 from tests.gateway.conftest import (
     CLOSED_MOMENT,
@@ -20,7 +21,6 @@ from tests.gateway.conftest import (
     Widget,
     core_of,
 )
-from tests.gateway.fake_rasa import HANDOFF_SUMMARY, HUMAN_PLEASE, LOAN, FakeRasa
 
 BOT_BUTTON = ("Prata med en rådgivare", "/request_human")
 WIDGET_LINK = ("Jag vill prata med en rådgivare", "gateway:request_advisor")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import HUMAN_PLEASE
 from bot.conversation.context import AdvisorRef
 from tests.gateway.conftest import AdvisorAccount, Console, FakeClock, core_of
-from tests.gateway.fake_rasa import HUMAN_PLEASE
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.referral import ActionReferral
+from bench.fake_rasa import LOAN, FakeRasa, parse_text
 from bot.rules.suggestion import suggest
 from directory import queries
 from tests.actions.test_actions import run, tracker
 from tests.gateway.conftest import AdvisorAccount, Console, Widget, queued_conversation
-from tests.gateway.fake_rasa import LOAN, FakeRasa, parse_text
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import LOAN
 from bot.conversation.models import MessageNlu
 from bot.conversation.nlu_log import parse_user_event
 from bot.web.keys import nlu_log_key, settings_key
 from scripts.db import seed
 from tests.gateway.conftest import FakeClock, Widget, core_of
-from tests.gateway.fake_rasa import LOAN
 
 RASA_EVENTS = """CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,
 type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"""

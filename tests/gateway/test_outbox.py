@@ -14,12 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import HUMAN_PLEASE, FakeRasa
 from bot.channels.base import Channel
 from bot.conversation.models import Delivery, DeliveryReceipt
 from bot.conversation.outbox import Outgoing, Recipient, RetryLater, Undeliverable, backoff_seconds
 from bot.web.keys import core_key
 from tests.gateway.conftest import FakeClock, core_of, eventually, eventually_async
-from tests.gateway.fake_rasa import HUMAN_PLEASE, FakeRasa
 
 
 @dataclass

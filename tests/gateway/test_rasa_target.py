@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.fake_rasa import FakeRasa
 from core import serving
 from core.db import make_engine, make_sessionmaker, transaction
 from tests.gateway.conftest import Widget, core_of
-from tests.gateway.fake_rasa import FakeRasa
 
 
 async def test_new_turns_go_to_the_server_the_serving_row_names(

@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bench.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 from bot import texts
 from tests.gateway.conftest import AdvisorAccount, Console, FakeClock
-from tests.gateway.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 
 WEBHOOK = "/webhooks/rest/webhook"
 

@@ -1,9 +1,8 @@
 """CSAT figures: the companies' ratings (1–5) of an advisor's help, overall and per advisor.
 
-The ratings are stored by the satisfaction survey (issue 9, privacy and CSAT part:
-`csat_ratings`, migration 0013_privacy, one row per conversation asked; `rating` is NULL
-until the company answers). This module is the only place that reads that table: until
-the table exists in the database the figures are empty. `RATINGS` names the columns read.
+The ratings are stored by the satisfaction survey (`bot.conversation.csat`, table
+`csat_ratings`: one row per conversation asked; `rating` is NULL until the company
+answers). This module is the only place the analytics read that table.
 """
 
 from __future__ import annotations
@@ -12,20 +11,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, Select, String, Table, func, inspect, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.conversation.models import Advisor
+from bot.conversation.models import Advisor, CsatRating
 
-_metadata = MetaData()
-RATINGS = Table(
-    "csat_ratings",
-    _metadata,
-    Column("conversation_id", String(64)),
-    Column("advisor_id", Integer),
-    Column("rating", Integer),
-    Column("rated_at", DateTime(timezone=True)),
-)
+RATINGS = CsatRating.__table__
 
 
 @dataclass(frozen=True)
@@ -41,7 +32,6 @@ class CsatFigures:
     count: int = 0
     average: float | None = None
     per_advisor: list[AdvisorCsat] = field(default_factory=list)
-    available: bool = False  # whether ratings are stored at all (the survey is installed)
 
 
 def csat_figures(
@@ -50,8 +40,6 @@ def csat_figures(
 ) -> CsatFigures:
     """Ratings given in the period (`rated_at`), of the conversations `chosen` selects (their
     ids; None: all); an advisor's own page sees only their ratings."""
-    if not inspect(session.connection()).has_table(RATINGS.name):
-        return CsatFigures()
     conditions = [RATINGS.c.rating.is_not(None), RATINGS.c.rated_at >= start, RATINGS.c.rated_at < end]
     if advisor_id is not None:
         conditions.append(RATINGS.c.advisor_id == advisor_id)
@@ -68,4 +56,4 @@ def csat_figures(
         (AdvisorCsat(int(a or 0), str(name) or "Okänd rådgivare", int(n), float(avg)) for a, name, n, avg in rows),
         key=lambda row: (-row.average, row.name),
     )
-    return CsatFigures(int(count), float(average) if average is not None else None, per_advisor, True)
+    return CsatFigures(int(count), float(average) if average is not None else None, per_advisor)

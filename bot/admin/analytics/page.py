@@ -115,7 +115,7 @@ def _csat(figures: Figures) -> Chart:
     rows = [("Alla rådgivare", csat.count, csat.average)] if csat.count else []
     rows += [(a.name, a.count, a.average) for a in csat.per_advisor]
     description = ("Företagens betyg 1–5 efter ett samtal med en rådgivare (medelvärde)."
-                   if csat.available else "Betygen samlas in när nöjdhetsenkäten är installerad; inga betyg ännu.")
+                   if csat.count else "Inga betyg under perioden.")
     return bars("csat", "Nöjdhet (CSAT) per rådgivare", description,
                 ["Rådgivare", "Antal betyg", "Medelbetyg"],
                 [[name, str(n), decimal(avg, 2)] for name, n, avg in rows],

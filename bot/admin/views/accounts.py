@@ -23,8 +23,8 @@ ACCOUNTS_CHANNEL = "accounts"
 def setup(router: web.UrlDispatcher) -> None:
     router.add_get("/admin/accounts", account_list, name="admin_accounts")
     router.add_post("/admin/accounts", create_account, name="admin_account_new")
-    router.add_get("/admin/accounts/{id:\\d+}", account_page, name="admin_account")
-    router.add_post("/admin/accounts/{id:\\d+}", save_account, name="admin_account_save")
+    router.add_get("/admin/accounts/{id:\\d{1,18}}", account_page, name="admin_account")
+    router.add_post("/admin/accounts/{id:\\d{1,18}}", save_account, name="admin_account_save")
 
 
 async def announce_ended(app: web.Application, account_id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,22 +22,24 @@ from bot.web.keys import settings_key
 from content.history import Reverter, content_handlers, revert
 from core.audit import AuditEntry
 from core.editing import Invalid, NotFound
+from training import registry
 
 PER_PAGE = 40
 LINKS = {
     "intent": "/admin/intents/{}", "example": "/admin/intents/{}", "response": "/admin/responses/{}",
     "organisation": "/admin/directory/organisations/{}", "scheme": "/admin/directory/schemes/{}",
-    "topic": "/admin/directory/topics/{}", "account": "/admin/accounts/{}",
+    "topic": "/admin/directory/topics/{}", "account": "/admin/accounts/{}", "model": "/admin/models#{}",
 }
 
 
-def handlers() -> dict[str, Reverter]:
-    return {**content_handlers(), "account": revert_account}
+def handlers(model_dir: Path) -> dict[str, Reverter]:
+    # Reverting a model activation is a rollback to the model active before it (same swap).
+    return {**content_handlers(), "account": revert_account, "model": registry.reverter(model_dir)}
 
 
 def setup(router: web.UrlDispatcher) -> None:
     router.add_get("/admin/history", history, name="admin_history")
-    router.add_post("/admin/history/{id:\\d+}/revert", revert_entry, name="admin_history_revert")
+    router.add_post("/admin/history/{id:\\d{1,18}}/revert", revert_entry, name="admin_history_revert")
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ async def _page(request: web.Request, account: Any, entity: str, before_id: int 
                 error: str | None = None) -> web.Response:
     entries, undone = await read(request, _entries, entity, before_id)
     zone = ZoneInfo(request.app[settings_key].opening_timezone)
-    known = handlers()
+    known = handlers(request.app[settings_key].model_dir)
     shown = [
         Shown(e, _local(e.at, zone), _title(e),
               LINKS[e.entity].format(e.entity_id) if e.entity in LINKS else None,
@@ -111,7 +114,8 @@ async def revert_entry(request: web.Request) -> web.StreamResponse:
     await post_form(request)
     entry_id = int(request.match_info["id"])
     try:
-        new = await transact(request, revert, entry_id, handlers(), actor_of(account), now_of(request))
+        new = await transact(request, revert, entry_id, handlers(request.app[settings_key].model_dir),
+                             actor_of(account), now_of(request))
     except (Invalid, NotFound) as exc:
         message = exc.problems[0].message if isinstance(exc, Invalid) else exc.message
         return await _page(request, account, "", None, status=409, error=message)

@@ -45,8 +45,8 @@ def setup(router: web.UrlDispatcher) -> None:
     router.add_post("/admin/intents/new", create_intent, name="admin_intent_new")
     router.add_get(f"/admin/intents/{NAME}", intent_page, name="admin_intent")
     router.add_post(f"/admin/intents/{NAME}", intent_change, name="admin_intent_change")
-    router.add_get("/admin/examples/{id:\\d+}", example_page, name="admin_example")
-    router.add_post("/admin/examples/{id:\\d+}", example_change, name="admin_example_change")
+    router.add_get("/admin/examples/{id:\\d{1,18}}", example_page, name="admin_example")
+    router.add_post("/admin/examples/{id:\\d{1,18}}", example_change, name="admin_example_change")
 
 
 async def intent_list(request: web.Request) -> web.StreamResponse:

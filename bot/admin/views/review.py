@@ -54,7 +54,7 @@ async def tracker_context(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(tracker_context)
     app.router.add_get("/admin/review", review, name="admin_review")
-    app.router.add_post("/admin/review/{id:\\d+}", review_action, name="admin_review_action")
+    app.router.add_post("/admin/review/{id:\\d{1,18}}", review_action, name="admin_review_action")
 
 
 FILTER_KEYS = ("lag", "fallback", "overlamning", "grans", "kanal", "fran", "till", "sida")

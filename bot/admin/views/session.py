@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import time
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,7 +11,8 @@ from aiohttp import web
 from bot import texts
 from bot.accounts import auth
 from bot.admin.access import LOGIN_PATH, check_post, csrf_token, require_admin
-from bot.web.keys import clock_key, core_key, db_key, login_limits_key, settings_key
+from bot.rules.ratelimit import retry_after
+from bot.web.keys import clock_key, core_key, db_key, limits_key, settings_key
 from bot.web.session_cookie import session_token, set_session_cookie
 
 
@@ -42,21 +41,30 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await check_post(request)
     next_path = _safe_next(form.get("next"))
-    wait = request.app[login_limits_key].take(str(request.remote), time.monotonic())
+    email = form.get("email", "")
+    limits = request.app[limits_key]
+    address = limits.address(request)
+    wait = await limits.login_wait(email, address)
     error = None
     account = None
     if wait > 0:
-        error = texts.TOO_MANY_LOGINS
+        error = texts.login_throttled(retry_after(wait))
         status = 429
     else:
-        account = await auth.authenticate(request.app[db_key], form.get("email", ""), form.get("password", "")[:1024])
+        account = await auth.authenticate(request.app[db_key], email, form.get("password", "")[:1024])
         status = 401
         if account is None:
             error = texts.INVALID_CREDENTIALS
+            await limits.login_failed(email, address)
+        else:
+            await limits.login_succeeded(email, address)
     if account is None:
         context = {"csrf_token": csrf_token(request), "next": next_path, "error": error,
-                   "email": form.get("email", "")[:254], "retry_after": math.ceil(wait) if wait > 0 else None}
-        return aiohttp_jinja2.render_template("login.html", request, context, status=status)
+                   "email": email[:254], "retry_after": retry_after(wait) if wait > 0 else None}
+        response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
+        if wait > 0:
+            response.headers["Retry-After"] = str(retry_after(wait))
+        return response
     old = session_token(request)
     if old:
         await auth.end_session(request.app[db_key], old)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
-import time
 from typing import Any
 
 from aiohttp import web
 
 from bot import texts
 from bot.conversation.models import Message
-from bot.conversation.rasa_worker import GATEWAY_PAYLOAD
+from bot.conversation.rasa_worker import GATEWAY_PAYLOAD, REQUEST_ADVISOR
 from bot.rules import validation
+from bot.rules.ratelimit import MESSAGES_SENDER
 from bot.rules.validation import Invalid
-from bot.web.keys import core_key, rest_limits_key, settings_key
-from bot.web.security import json_error
+from bot.web.body import read_json
+from bot.web.keys import core_key, limits_key, settings_key
+from bot.web.security import rate_limited
 
 CHANNEL_NAME = "rest"
 
@@ -25,26 +25,27 @@ MAX_METADATA_BYTES = 4096
 async def rest_webhook(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     core = request.app[core_key]
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise Invalid("bad_request", texts.BAD_REQUEST)
-    sender = body.get("sender")
-    if not isinstance(sender, str) or not 0 < len(sender.strip()) <= 128:
-        raise Invalid("bad_request", texts.BAD_REQUEST)
-    sender = sender.strip()
+    sender = validation.sender_id(body.get("sender"))
     text = validation.clean_text(body.get("message"), settings.max_message_chars)
     metadata = body.get("metadata")
     if not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA_BYTES:
         metadata = None
 
-    wait = request.app[rest_limits_key].take(f"{sender}|{request.remote}", time.monotonic())
+    # The sender's own bucket, then the address's (invented senders share it), then everyone's.
+    limits = request.app[limits_key]
+    address = limits.address(request)
+    wait = await limits.buckets.take(MESSAGES_SENDER, f"{sender}|{address}", limits.per_user)
+    if wait <= 0:
+        wait = await limits.message(address)
+    if wait <= 0 and text.startswith(GATEWAY_PAYLOAD) and text == REQUEST_ADVISOR:
+        wait = await limits.handoff(address)
+        if wait > 0:
+            return rate_limited(wait, "handoff_limited", texts.TOO_MANY_HANDOFFS)
     if wait > 0:
-        response = json_error(429, "rate_limited", texts.RATE_LIMITED, retry_after=math.ceil(wait))
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+        return rate_limited(wait)
 
     conversation_id = (await core.intake.open(CHANNEL_NAME, external_id=sender)).id
     payload = text if text.startswith(GATEWAY_PAYLOAD) else None

@@ -11,7 +11,6 @@ display name is fetched after the answer.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,7 +26,10 @@ from bot.channels.slack.records import CHANNEL_NAME, EVENT_SOURCE
 from bot.channels.slack.render import BUTTON_VALUE_MAX, REPLY_ACTION, TICKET_ACTION
 from bot.channels.slack.runtime import SlackRuntime, slack_key
 from bot.rules import validation
+from bot.rules.payload import parse_object
 from bot.rules.validation import Invalid
+from bot.web.body import MAX_REQUEST_BYTES, read_body
+from bot.web.keys import limits_key
 from bot.web.security import json_error
 
 log = logging.getLogger(__name__)
@@ -45,15 +47,10 @@ def _acknowledged() -> web.Response:
 
 async def slack_events(request: web.Request) -> web.Response:
     runtime = request.app[slack_key]
-    body = await request.read()
+    body = await read_body(request)  # 413 beyond the gateway's body limit
     if not runtime.verified(body, request.headers):
         return _unverified()
-    try:
-        envelope = json.loads(body)
-    except ValueError:
-        envelope = None
-    if not isinstance(envelope, dict):
-        return json_error(400, "bad_request", core_texts.BAD_REQUEST)
+    envelope = parse_object(body, MAX_REQUEST_BYTES)  # bounded depth: 400 in the JSON shape
     kind = envelope.get("type")
     if kind == "url_verification":
         challenge = envelope.get("challenge")
@@ -70,8 +67,23 @@ async def slack_events(request: web.Request) -> web.Response:
     if isinstance(parsed, Ignored):
         log.debug("Slack event ignored: %s", parsed.reason)
         return _acknowledged()
+    team = envelope.get("team_id")
+    if not await _allowed(request, runtime, parsed, team if isinstance(team, str) else ""):
+        return _acknowledged()
     await take_message(runtime, parsed)
     return _acknowledged()
+
+
+async def _allowed(request: web.Request, runtime: SlackRuntime, message: IncomingMessage, team: str) -> bool:
+    """Slack's requests all come from Slack's addresses: the limit is per workspace and
+    user. A refused message is not stored; the person is told, in the thread."""
+    wait = await request.app[limits_key].message(f"slack:{team}:{message.user}", platform_user=True)
+    if wait <= 0:
+        return True
+    log.info("Slack user %s in %s is rate limited", message.user, team)
+    place = message.place
+    runtime.spawn(runtime.api.tell(place.channel, message.user, place.thread_ts, core_texts.RATE_LIMITED))
+    return False
 
 
 async def take_message(runtime: SlackRuntime, message: IncomingMessage) -> None:
@@ -106,16 +118,14 @@ async def take_message(runtime: SlackRuntime, message: IncomingMessage) -> None:
 
 async def slack_interactive(request: web.Request) -> web.Response:
     runtime = request.app[slack_key]
-    body = await request.read()
+    body = await read_body(request)
     if not runtime.verified(body, request.headers):
         return _unverified()
     try:
         raw = parse_qs(body.decode("utf-8"), strict_parsing=True).get("payload", [""])[0]
-        payload = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
-        payload = None
-    if not isinstance(payload, dict):
         return json_error(400, "bad_request", core_texts.BAD_REQUEST)
+    payload = parse_object(raw, MAX_REQUEST_BYTES)
     if payload.get("type") == "view_submission":
         return await _ticket_submitted(runtime, payload)
     clicks = parse_clicks(payload)

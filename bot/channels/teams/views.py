@@ -39,8 +39,9 @@ from bot.channels.teams.connector import CHANNEL_NAME
 from bot.channels.teams.services import teams_key
 from bot.rules import validation
 from bot.rules.validation import TicketForm
-from bot.web.keys import core_key, settings_key
-from bot.web.security import json_error
+from bot.web.body import read_json
+from bot.web.keys import core_key, limits_key, settings_key
+from bot.web.security import json_error, json_exception
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ async def teams_messages(request: web.Request) -> web.Response:
         log.warning("teams: cannot verify requests, Bot Framework's keys are unavailable: %s", exc)
         return json_error(503, "keys_unavailable", texts.KEYS_UNAVAILABLE)
     try:
-        activity = parse(await request.json())
-    except (ValueError, BadActivity):
+        activity = parse(await read_json(request))  # bounded: 413 or 400 in the JSON shape
+    except BadActivity:
         return json_error(400, "bad_request", core_texts.BAD_REQUEST)
     try:
         auth.check_activity(identity, activity.service_url, activity.channel_id, settings.teams_allowed_service_urls)
@@ -86,6 +87,11 @@ async def teams_messages(request: web.Request) -> web.Response:
 
 
 async def _take_message(request: web.Request, activity: Activity) -> None:
+    # The Bot Connector's addresses are shared by every tenant: the limit is per tenant and user.
+    user = activity.sender.id if activity.sender else ""
+    if await request.app[limits_key].message(f"teams:{activity.tenant_id}:{user}", platform_user=True) > 0:
+        log.info("teams: user %s in tenant %s is rate limited", user, activity.tenant_id)
+        raise json_exception(web.HTTPTooManyRequests, "rate_limited", core_texts.RATE_LIMITED)
     max_chars = request.app[settings_key].max_message_chars
     core = request.app[core_key]
     ticket = submitted_ticket(activity)

@@ -3,39 +3,52 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot import texts
+from bot.conversation import privacy
 from bot.conversation.errors import DomainError
 from bot.conversation.pubsub import Event, conversation_channel
+from bot.conversation.rasa_worker import REQUEST_ADVISOR
 from bot.rules import validation
-from bot.rules.ratelimit import TokenBucket
+from bot.rules.ratelimit import TokenBucket, retry_after
 from bot.rules.validation import Invalid
-from bot.web.keys import core_key, hub_key, settings_key, websockets_key
-from bot.web.security import is_same_origin
-from bot.web.socket import JsonSocket, decode_frame
+from bot.web.keys import core_key, hub_key, limits_key, settings_key, tracker_key, websockets_key
+from bot.web.security import is_same_origin, json_error, rate_limited
+from bot.web.socket import MAX_FRAME, JsonSocket, decode_frame
 
 CHANNEL_NAME = "widget"
 
 PROTOCOL = 1
-MAX_FRAME = 16 * 1024
 HELLO_TIMEOUT = 30.0
+ERASED_BY_COMPANY = "Företaget själv (Radera min chatt)"
 TYPING_INTERVAL = 1.0
 
 
-async def widget_ws(request: web.Request) -> web.WebSocketResponse:
+async def widget_ws(request: web.Request) -> web.StreamResponse:
     # Checked before the handshake: a foreign page must not open a chat as the company.
     if not widget_origin_allowed(request):
         raise web.HTTPForbidden(text=texts.FORBIDDEN_ORIGIN)
-    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
-    await ws.prepare(request)
-    async with request.app[websockets_key].serving(ws):
-        await WidgetConnection(request, ws).run()
-    return ws
+    # Floods of connections from one address are refused before the upgrade, with a status.
+    limits = request.app[limits_key]
+    address = limits.address(request)
+    wait = await limits.connection(address)
+    if wait > 0:
+        return rate_limited(wait, "too_many_connections", texts.TOO_MANY_CONNECTIONS)
+    if not limits.socket_opened(address):
+        return json_error(429, "too_many_connections", texts.TOO_MANY_CONNECTIONS)
+    try:
+        # Frames over MAX_FRAME close the socket with 1009, invalid UTF-8 with 1007 (aiohttp).
+        ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
+        await ws.prepare(request)
+        async with request.app[websockets_key].serving(ws):
+            await WidgetConnection(request, ws, address).run()
+        return ws
+    finally:
+        limits.socket_closed(address)
 
 
 def widget_origin_allowed(request: web.Request) -> bool:
@@ -50,11 +63,14 @@ def widget_origin_allowed(request: web.Request) -> bool:
 
 
 class WidgetConnection(JsonSocket):
-    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, address: str) -> None:
         super().__init__(ws)
+        self.address = address
+        self.limits = request.app[limits_key]
         self.settings = request.app[settings_key]
         self.core = request.app[core_key]
         self.hub = request.app[hub_key]
+        self.tracker = request.app[tracker_key]
         self.conversation_id = ""
         self.sent_seq = 0
         self.last_status: dict[str, Any] | None = None
@@ -68,7 +84,11 @@ class WidgetConnection(JsonSocket):
             return
         requested = hello.get("conversation_id")
         raw_page = hello.get("page")
-        page = raw_page[:500] if isinstance(raw_page, str) and raw_page.startswith(("http://", "https://")) else None
+        page = (
+            validation.neutralize(raw_page)[:500]
+            if isinstance(raw_page, str) and raw_page.startswith(("http://", "https://"))
+            else None
+        )
         resumed = (
             isinstance(requested, str)
             and 0 < len(requested) <= 64
@@ -80,6 +100,7 @@ class WidgetConnection(JsonSocket):
         else:
             conversation_id = (await self.core.intake.open(CHANNEL_NAME, page=page, greeting=True)).id
         self.conversation_id = conversation_id
+        await self.core.intake.seen(conversation_id)
         last_seq = hello.get("last_seq", 0)
         if resumed and isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq > 0:
             self.sent_seq = last_seq
@@ -93,6 +114,11 @@ class WidgetConnection(JsonSocket):
                     "conversation_id": conversation_id,
                     "resumed": resumed,
                     "limits": {"max_message_chars": self.settings.max_message_chars},
+                    # For the privacy notice shown before the first message.
+                    "privacy": {
+                        "retention_days": self.settings.retention_transcript_days,
+                        "url": self.settings.privacy_page_url,
+                    },
                     "status": status,
                 }
             )
@@ -100,10 +126,19 @@ class WidgetConnection(JsonSocket):
             await self.send_status(status)
             self.core.rasa.kick(conversation_id)  # anything stored but not yet answered
             pump = asyncio.create_task(self.pump(subscription, self._on_event))
+            # While the socket is open the company keeps its place in the queue.
+            seen_every = max(1.0, min(60.0, self.settings.queue_abandon_seconds / 3))
+            presence = asyncio.create_task(self.every(seen_every, self._seen))
             try:
                 await self._read_loop()
             finally:
-                await self.stop_tasks([pump])
+                await self.stop_tasks([pump, presence])
+
+    async def _seen(self) -> None:
+        # Only a queued chat needs it (the sweep looks at queued chats alone): no write for
+        # the many sockets of companies chatting with the bot.
+        if self.last_status is not None and self.last_status.get("state") == "queued":
+            await self.core.intake.seen(self.conversation_id)
 
     async def _receive_hello(self) -> dict[str, Any] | None:
         try:
@@ -115,7 +150,9 @@ class WidgetConnection(JsonSocket):
         if data is None or data.get("type") != "hello":
             if msg.type == WSMsgType.TEXT:
                 await self.send_error("hello_required", texts.HELLO_REQUIRED)
-            await self.ws.close()
+            # 1008: the protocol was not followed (aiohttp itself closes with 1009 for a
+            # frame that is too big and 1007 for one that is not UTF-8).
+            await self.ws.close(code=WSCloseCode.POLICY_VIOLATION)
             return None
         return data
 
@@ -143,7 +180,7 @@ class WidgetConnection(JsonSocket):
             payload = data.get("payload")
             if payload is not None and (not isinstance(payload, str) or len(payload) > 500):
                 raise Invalid("bad_request", texts.BAD_REQUEST)
-            if not await self._allowed(client_id):
+            if not await self._allowed(client_id, handoff=payload == REQUEST_ADVISOR):
                 return
             submitted = await self.core.intake.submit(self.conversation_id, client_id, text, payload or None)
             await self.send({"type": "ack", "client_id": client_id, "seq": submitted.seq})
@@ -166,18 +203,40 @@ class WidgetConnection(JsonSocket):
             await self.send({"type": "ticket_created", "client_id": client_id, "ticket_id": ticket_id})
             await self.send({"type": "ack", "client_id": client_id, "seq": seq})
             await self.flush()
+        elif kind == "erase":
+            await self._erase()
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
             raise Invalid("bad_request", texts.BAD_REQUEST)
 
-    async def _allowed(self, client_id: str) -> bool:
-        """The per-connection rate limit; a refused item gets `rate_limited` with retry_after."""
+    async def _erase(self) -> None:
+        """"Radera min chatt": the company erases its own conversation (the widget asked it
+        to confirm first). The browser forgets the id; the socket closes."""
+        core = self.core
+        async with core.ctx.sessions() as s:
+            found = await privacy.find(s, privacy.Lookup("conversation", self.conversation_id))
+        await privacy.erase(
+            core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request"
+        )
+        await core.ctx.announce.queue("erased", None)  # consoles refresh; waiting companies move up
+        await self.send({"type": "erased", "message": texts.CHAT_ERASED})
+        await self.ws.close()
+
+    async def _allowed(self, client_id: str, handoff: bool = False) -> bool:
+        """The connection's own limit, then its address's and everyone's, then (for a
+        request for an advisor) the hand-off limit; a refused item gets an error frame
+        with retry_after."""
+        code, message = "rate_limited", texts.RATE_LIMITED
         wait = self.bucket.take(time.monotonic())
         if wait <= 0:
+            wait = await self.limits.message(self.address)
+        if wait <= 0 and handoff:
+            wait = await self.limits.handoff(self.address)
+            code, message = "handoff_limited", texts.TOO_MANY_HANDOFFS
+        if wait <= 0:
             return True
-        retry_after = max(1, math.ceil(wait))
-        await self.send_error("rate_limited", texts.RATE_LIMITED, client_id, retry_after=retry_after)
+        await self.send_error(code, message, client_id, retry_after=retry_after(wait))
         return False
 
     async def _on_event(self, event: Event) -> None:

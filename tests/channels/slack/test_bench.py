@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestServer
 
 from bench import slack as bench
-from tests.gateway.fake_rasa import TOKEN
+from bench.fake_rasa import TOKEN
 
 
 async def test_the_benchmark_reports_latency_and_recovery_after_an_outage(rasa_server: TestServer) -> None:

@@ -12,11 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import HUMAN_PLEASE, FakeRasa
 from bench.fake_slack import FakeSlack, SlackMessage, SlackSide
 from bot.conversation.models import Conversation, Message, Ticket
 from tests.channels.slack.conftest import runtime_of, stored
 from tests.gateway.conftest import CLOSED_MOMENT, AdvisorAccount, Console, FakeClock, core_of, eventually
-from tests.gateway.fake_rasa import HUMAN_PLEASE, FakeRasa
 
 
 async def posts(fake: FakeSlack, count: int) -> list[SlackMessage]:

@@ -12,12 +12,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.fake_rasa import FakeRasa
 from bench.fake_slack import BOT_ID, BOT_USER, EVA, PER, FakeSlack, SlackSide
 from bot.conversation.models import Conversation, Message
 from core.settings import SettingsError
 from tests.channels.slack.conftest import NOTHING, runtime_of, stored
 from tests.gateway.conftest import core_of, eventually
-from tests.gateway.fake_rasa import FakeRasa
 
 
 async def conversations(client: TestClient) -> list[Conversation]:

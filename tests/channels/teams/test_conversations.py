@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bench.fake_botframework import BOT_ID, FakeBotFramework
+from bench.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 from bot import texts as core_texts
 from bot.conversation.models import Conversation, Delivery, DeliveryReceipt, Message, Ticket
 from tests.channels.teams.conftest import console_for, gateway_url, stored
 from tests.gateway.conftest import CLOSED_MOMENT, AdvisorAccount, FakeClock, core_of, eventually
-from tests.gateway.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 
 CONVERSATION = "a:1teams-conversation-eva"
 

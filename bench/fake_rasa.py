@@ -48,12 +48,18 @@ class FakeRasa:
         self.webhook_calls = 0
         self.bad_tokens = 0
         self.parsed: list[str] = []
+        # Like a real Rasa whose action server is dead: takes the message, answers [].
+        self.actions_down = False
+        # Turns under way per conversation now, and the most ever at once (replica tests).
+        self.active: dict[str, int] = {}
+        self.most_parallel = 0
 
     def conversation(self, sender: str) -> Conversation:
         return self.conversations.setdefault(sender, Conversation())
 
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/", self.root)
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.events)
         app.router.add_post("/model/parse", self.parse)
@@ -69,18 +75,36 @@ class FakeRasa:
         self.parsed.append(text)
         return web.json_response(parse_text(text))
 
+    async def root(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        return web.Response(text="Hello from Rasa: 3.6.21")
+
     async def webhook(self, request: web.Request) -> web.Response:
+        # Like Rasa's REST channel here (scripts/rasa_channel.py): the API token or 401.
+        if TOKEN not in (request.headers.get("X-Rasa-Token"), request.query.get("token")):
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
         self.webhook_calls += 1
         if self.down:
             return web.json_response({"error": "down"}, status=500)
+        body = await request.json()
+        sender = body["sender"]
+        self.active[sender] = self.active.get(sender, 0) + 1
+        self.most_parallel = max(self.most_parallel, self.active[sender])
+        try:
+            return await self._turn(sender, body)
+        finally:
+            self.active[sender] -= 1
+
+    async def _turn(self, sender: str, body: dict[str, Any]) -> web.Response:
         if self.delay:
             await asyncio.sleep(self.delay)
-        body = await request.json()
-        sender, text = body["sender"], body["message"]
+        text = body["message"]
         conv = self.conversation(sender)
         conv.messages.append(text)
         conv.events.append({"event": "user", "text": text, "metadata": body.get("metadata")})
-        if conv.paused:
+        if conv.paused or self.actions_down:
             return web.json_response([])
         replies = self.reply(conv, text)
         for reply in replies:
@@ -138,6 +162,8 @@ class FakeRasa:
                 conv.paused = True
             elif event.get("event") == "resume":
                 conv.paused = False
+            elif event.get("event") == "rewind" and conv.messages:
+                conv.messages.pop()  # the latest user turn is undone
         return web.json_response({"sender_id": request.match_info["sender"]})
 
 
