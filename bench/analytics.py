@@ -3,7 +3,8 @@
 Seeds a throw-away database with `--conversations` conversations spread over twelve
 weeks (every channel; company messages with what the NLU understood, municipality and
 company size, referrals, fallbacks, layoff questions rising in the last two weeks; a
-fifth handed off with a queue wait, an advisor's claim and first reply; CSAT ratings),
+fifth handed off with a queue wait, an advisor's claim and first reply; CSAT ratings in
+the survey's table),
 starts the gateway in this process, logs an admin in and times, through HTTP:
 
 - the analytics page for the last 28 days, for the whole twelve weeks, and with filters;
@@ -37,7 +38,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import insert, inspect
+from sqlalchemy import insert
 
 from bench.gateway import percentiles
 
@@ -83,13 +84,6 @@ def seed(database_url: str, count: int, rng: random.Random) -> dict[str, Any]:
                            role="admin")
     advisor_ids = [create_advisor(factory, f"bench{n}@foretagssupport.invalid", f"Rådgivare {n}", password,
                                   update=True).id for n in range(ADVISORS)]
-    with engine.begin() as conn:
-        # Before the survey's migration is merged the table is made here (a throw-away
-        # database), so that the CSAT figures are timed too.
-        had_ratings = inspect(conn).has_table(RATINGS.name)
-        if not had_ratings:
-            RATINGS.create(conn)
-    has_ratings = True
     span = WEEKS * 7 * 86400
     rows: dict[str, list[dict[str, Any]]] = {"c": [], "m": [], "n": [], "e": [], "q": [], "r": []}
 
@@ -159,8 +153,9 @@ def seed(database_url: str, count: int, rng: random.Random) -> dict[str, Any]:
             rows["m"].append({"conversation_id": cid, "seq": seq, "role": "advisor", "text": "Hej, jag hjälper dig.",
                               "buttons": [], "advisor_id": advisor,
                               "created_at": claimed + dt.timedelta(seconds=rng.expovariate(1 / 40))})
-            if has_ratings and rng.random() < 0.4:
-                rows["r"].append({"conversation_id": cid, "advisor_id": advisor, "rating": rng.randint(1, 5),
+            if rng.random() < 0.4:
+                rows["r"].append({"conversation_id": cid, "advisor_id": advisor, "channel": channel,
+                                  "asked_at": claimed + dt.timedelta(minutes=8), "rating": rng.randint(1, 5),
                                   "rated_at": claimed + dt.timedelta(minutes=10)})
         messages += seq
         if len(rows["m"]) >= 50_000:
@@ -173,7 +168,7 @@ def seed(database_url: str, count: int, rng: random.Random) -> dict[str, Any]:
             conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     return {"email": admin.email, "advisor_email": "bench0@foretagssupport.invalid", "password": password,
-            "messages": messages, "ratings_table_from_migration": had_ratings}
+            "messages": messages}
 
 
 @contextlib.asynccontextmanager
@@ -290,7 +285,6 @@ async def run(conversations: int = 100_000, repeats: int = 5, database_url: str 
         "database": "sqlite" if database_url is None else urlsplit(url).scheme,
         "conversations": conversations,
         "messages": account["messages"],
-        "csat_table_from_migration": account["ratings_table_from_migration"],
         "seed_seconds": round(seeding, 1),
         "repeats": repeats,
         "views_ms": views,
