@@ -15,6 +15,7 @@ from actions import runtime
 from actions.understanding import (
     CONVERSATION_INTENTS,
     Understanding,
+    contact_wanted,
     referral_intents,
     situation,
     understand,
@@ -40,7 +41,7 @@ MORE_KEPT = 4  # how many further targets "finns det något mer?" can offer
 
 def _understand(session: Session, tracker: Tracker) -> Understanding:
     return understand(
-        tracker.latest_message, queries.organisation_names(session), queries.schemes(session)
+        tracker.latest_message, queries.recognisable_names(session), queries.schemes(session)
     )
 
 
@@ -151,9 +152,11 @@ class ActionContactDetails(Action):
     ) -> list[EventType]:
         with runtime.sessions()() as session:
             understanding = _understand(session, tracker)
-            wanted = [*understanding.organisations, *(tracker.get_slot("last_targets") or [])]
             organisations = queries.organisations(session)
-        target = next((organisations[i] for i in wanted if i in organisations), None)
+        last_targets = [t for t in tracker.get_slot("last_targets") or [] if t in organisations]
+        wanted = contact_wanted(understanding, str(tracker.latest_message.get("text") or ""),
+                                last_targets, compose.SELF_ID)
+        target = organisations.get(wanted) if wanted else None
         if target is None:
             dispatcher.utter_message(response="utter_ask_which_contact")
             return []
