@@ -86,6 +86,17 @@ class ActionReferral(Action):
             organisations = queries.organisations(
                 session, [r.organisation_id for r in ranked] + _scheme_orgs(understanding.schemes)
             )
+        remembered = [
+            SlotSet("audience", None if who.audience == "any" else who.audience),
+            SlotSet("employees", None if who.employees is None else float(who.employees)),
+            SlotSet("municipality", who.municipality),
+            SlotSet("fallback_count", 0.0),
+        ]
+        if not ranked and understanding.top_intent == "inform_situation":
+            # Facts before any question ("vi är ett byggföretag i Sala med 5 anställda"):
+            # remember them and ask what the company needs.
+            dispatcher.utter_message(response="utter_ask_situation")
+            return remembered
         if not ranked:
             dispatcher.utter_message(response="utter_no_referral")
             return [SlotSet("fallback_count", 0.0)]
@@ -100,10 +111,7 @@ class ActionReferral(Action):
             SlotSet("last_targets", named),
             SlotSet("more_targets", rest[:MORE_KEPT]),
             SlotSet("given_targets", given),
-            SlotSet("audience", None if who.audience == "any" else who.audience),
-            SlotSet("employees", None if who.employees is None else float(who.employees)),
-            SlotSet("municipality", who.municipality),
-            SlotSet("fallback_count", 0.0),
+            *remembered,
         ]
 
 

@@ -231,3 +231,12 @@ def test_a_partner_is_reached_through_foretagssupport(seeded_sessions: sessionma
         "hur når jag dem", [("ask_contact", 0.9)], slots={"last_targets": ["partner-juridik"]}))
     assert "Du når dem genom oss på Västmanlands Företagssupport" in messages[0]["text"]
 
+
+
+def test_facts_before_any_question_are_remembered_and_the_bot_asks_what_is_needed():
+    events, messages = run(ActionReferral(), tracker(
+        "vi är ett litet byggföretag i Västerås med 5 anställda", [("inform_situation", 0.9)],
+        [("company_size", "5 anställda"), ("municipality", "västerås")]))
+    assert messages[0]["response"] == "utter_ask_situation"
+    assert slots(events)["employees"] == 5.0
+    assert slots(events)["municipality"] == "Västerås"
