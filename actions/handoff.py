@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,13 +12,10 @@ from sqlalchemy import select
 
 from actions import runtime
 from actions.handoff_summary import summarise
-from actions.understanding import CONVERSATION_INTENTS, intent_ranking
+from actions.understanding import CONVERSATION_INTENTS, situation, understand
 from directory import compose, queries
 from directory.models import Organisation, Topic
-
-# Below this confidence the fallback asks the company to rephrase; above it, it also
-# offers its best guess as a hedged referral.
-GUESS_FLOOR = 0.2
+from directory.ranking import INTENTS_CONSIDERED, clear_guess, rank_targets
 
 HANDOFF_TEXT = {
     "request_human": "Jag kopplar dig till en rådgivare. Du får besked här i chatten om när någon kan ta över.",
@@ -58,7 +56,13 @@ class ActionHandoff(Action):
 
 
 class ActionFallback(Action):
-    """Two-stage fallback: first ask again (with the best guess), then hand off."""
+    """Two-stage fallback: first a hedged guess or a clarifying question, then hand off.
+
+    The first time, the best guess is named (hedged) only when the evidence points to one
+    organisation (`directory.ranking.clear_guess`: the likely topics agree, or the message
+    names an organisation or a scheme); when the likely topics point to different
+    organisations it asks which topic is meant, with the topics as buttons.
+    """
 
     def name(self) -> str:
         return "action_fallback"
@@ -70,34 +74,40 @@ class ActionFallback(Action):
         if failures >= 2:
             return hand_off(dispatcher, tracker, "fallback")
 
-        guesses = [
-            i for i in intent_ranking(tracker.latest_message)
-            if i.name not in CONVERSATION_INTENTS
-        ][:3]
         with runtime.sessions()() as session:
+            understanding = understand(
+                tracker.latest_message, queries.recognisable_names(session), queries.schemes(session)
+            )
+            guesses = [i for i in understanding.intents if i.name not in CONVERSATION_INTENTS][:INTENTS_CONSIDERED]
             topics = queries.topics(session, [g.name for g in guesses])
-            first_targets = [topics[g.name].targets[0].organisation_id
-                             for g in guesses if g.name in topics and topics[g.name].targets]
-            organisations = queries.organisations(session, first_targets)
-        options = [g for g in guesses if g.name in topics]
+            who = situation(understanding, tracker.get_slot("audience"), tracker.get_slot("employees"),
+                            tracker.get_slot("municipality"))
+            options = [g for g in guesses if g.name in topics]
+            ranked = rank_targets(options, topics, who, understanding.organisations, understanding.schemes)
+            guess = clear_guess(options, topics, ranked)
+            organisations = queries.organisations(
+                session, [*(r.organisation_id for r in ranked[:2]),
+                          *(o for s in understanding.schemes for o in (s.organisation_id, *s.now_targets))])
         buttons = [{"title": topics[g.name].name, "payload": f"/{g.name}"} for g in options]
         buttons.append({"title": "Prata med en rådgivare", "payload": "/request_human"})
+        counted = SlotSet("fallback_count", float(failures))
 
-        best = options[0] if options and options[0].confidence >= GUESS_FLOOR else None
-        if best is not None and topics[best.name].targets:
-            target = topics[best.name].targets[0]
-            org = organisations.get(target.organisation_id)
-            if org is not None:
-                dispatcher.utter_message(
-                    text=(
-                        f"Jag är inte helt säker på att jag förstod, men om din fråga gäller "
-                        f"{topics[best.name].name.lower()} kan {org.name} hjälpa dig. "
-                        f"{target.pitch or org.summary} {compose.contact_line(org)}"
-                    ).strip(),
-                    buttons=buttons,
-                )
-                return [SlotSet("fallback_count", float(failures)),
-                        SlotSet("last_topic", best.name),
-                        SlotSet("last_targets", [org.id])]
-        dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
-        return [SlotSet("fallback_count", float(failures))]
+        today = dt.date.today()
+        ended = [s for s in understanding.schemes if s.has_ended(today) and s.organisation_id in organisations]
+        if ended:  # a named scheme that has ended: say so, whatever the intent
+            runner = organisations[ended[0].organisation_id]
+            dispatcher.utter_message(text=compose.ended_scheme(ended[0], runner), buttons=buttons)
+            return [counted, SlotSet("last_targets", [runner.id, *ended[0].now_targets])]
+        org = organisations.get(guess.organisation_id) if guess else None
+        if guess is not None and org is not None:
+            topic = topics.get(guess.topic_id or "")
+            text = compose.hedged_referral(topic.name if topic else "", org, guess.pitch) if topic \
+                else compose.hedged_named(org)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [counted, SlotSet("last_topic", topic.id if topic else tracker.get_slot("last_topic")),
+                    SlotSet("last_targets", [org.id])]
+        if len(options) > 1:  # the likely topics point to different organisations
+            dispatcher.utter_message(response="utter_ask_clarify", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
+        return [counted]

@@ -15,6 +15,7 @@ from actions import runtime
 from actions.understanding import (
     CONVERSATION_INTENTS,
     Understanding,
+    contact_wanted,
     referral_intents,
     situation,
     understand,
@@ -40,7 +41,7 @@ MORE_KEPT = 4  # how many further targets "finns det något mer?" can offer
 
 def _understand(session: Session, tracker: Tracker) -> Understanding:
     return understand(
-        tracker.latest_message, queries.organisation_names(session), queries.schemes(session)
+        tracker.latest_message, queries.recognisable_names(session), queries.schemes(session)
     )
 
 
@@ -85,6 +86,17 @@ class ActionReferral(Action):
             organisations = queries.organisations(
                 session, [r.organisation_id for r in ranked] + _scheme_orgs(understanding.schemes)
             )
+        remembered = [
+            SlotSet("audience", None if who.audience == "any" else who.audience),
+            SlotSet("employees", None if who.employees is None else float(who.employees)),
+            SlotSet("municipality", who.municipality),
+            SlotSet("fallback_count", 0.0),
+        ]
+        if not ranked and understanding.top_intent == "inform_situation":
+            # Facts before any question ("vi är ett byggföretag i Sala med 5 anställda"):
+            # remember them and ask what the company needs.
+            dispatcher.utter_message(response="utter_ask_situation")
+            return remembered
         if not ranked:
             dispatcher.utter_message(response="utter_no_referral")
             return [SlotSet("fallback_count", 0.0)]
@@ -99,10 +111,7 @@ class ActionReferral(Action):
             SlotSet("last_targets", named),
             SlotSet("more_targets", rest[:MORE_KEPT]),
             SlotSet("given_targets", given),
-            SlotSet("audience", None if who.audience == "any" else who.audience),
-            SlotSet("employees", None if who.employees is None else float(who.employees)),
-            SlotSet("municipality", who.municipality),
-            SlotSet("fallback_count", 0.0),
+            *remembered,
         ]
 
 
@@ -151,9 +160,11 @@ class ActionContactDetails(Action):
     ) -> list[EventType]:
         with runtime.sessions()() as session:
             understanding = _understand(session, tracker)
-            wanted = [*understanding.organisations, *(tracker.get_slot("last_targets") or [])]
             organisations = queries.organisations(session)
-        target = next((organisations[i] for i in wanted if i in organisations), None)
+        last_targets = [t for t in tracker.get_slot("last_targets") or [] if t in organisations]
+        wanted = contact_wanted(understanding, str(tracker.latest_message.get("text") or ""),
+                                last_targets, compose.SELF_ID)
+        target = organisations.get(wanted) if wanted else None
         if target is None:
             dispatcher.utter_message(response="utter_ask_which_contact")
             return []

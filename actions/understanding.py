@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from directory.compose import fold, resolve_name
+from directory.compose import fold
+from directory.mentions import mention_patterns, mentioned
 from directory.views import Audience, IntentScore, SchemeView, Situation
 
 MUNICIPALITY_INTENTS = frozenset({"municipality_layoff", "municipality_establishment"})
@@ -23,6 +24,9 @@ _SPEAKS_FOR_MUNICIPALITY = re.compile(
     r"|\bnäringslivs(chef|strateg|utvecklare)|\bnaringslivs(chef|strateg|utvecklare)",
     re.IGNORECASE,
 )
+# "Hur kontaktar jag er?" asks for us (Företagssupporten); "... dem?" for the target just named.
+_ABOUT_US = re.compile(r"\b(er|ni|eran|ert|dig|du)\b", re.IGNORECASE)
+_ABOUT_THEM = re.compile(r"\b(de|dem|dom|deras|dems)\b", re.IGNORECASE)
 _ONE_PERSON = re.compile(r"ensam|enmans|solo|egenföretag|egenforetag|själv|sjalv|inga|utan")
 _NUMBER = re.compile(r"\d+")
 
@@ -75,9 +79,12 @@ def understand(
     organisation_names: Mapping[str, Sequence[str]],
     schemes: Mapping[str, SchemeView],
 ) -> Understanding:
+    """What the message says. Organisations and schemes are recognised here, in the text,
+    from the names and aliases the directory holds now (the model knows no names)."""
+    text = str(parse_data.get("text") or "")
     scheme_names = {s.id: [s.name, *s.aliases] for s in schemes.values()}
-    orgs = _resolved(entity_values(parse_data, "organisation"), organisation_names)
-    named_schemes = _resolved(entity_values(parse_data, "scheme"), scheme_names)
+    orgs = mentioned(text, mention_patterns(organisation_names))
+    named_schemes = mentioned(text, mention_patterns(scheme_names))
     sizes = [n for n in map(employees_from, entity_values(parse_data, "company_size")) if n is not None]
     municipalities = entity_values(parse_data, "municipality")
     return Understanding(
@@ -86,13 +93,23 @@ def understand(
         schemes=tuple(schemes[s] for s in named_schemes),
         employees=sizes[0] if sizes else None,
         municipality=municipalities[0].capitalize() if municipalities else None,
-        speaks_for_municipality=bool(_SPEAKS_FOR_MUNICIPALITY.search(str(parse_data.get("text") or ""))),
+        speaks_for_municipality=bool(_SPEAKS_FOR_MUNICIPALITY.search(text)),
     )
 
 
-def _resolved(values: Iterable[str], names: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    found = (resolve_name(v, names) for v in values)
-    return tuple(dict.fromkeys(i for i in found if i))
+def contact_wanted(
+    understanding: Understanding, text: str, last_targets: Sequence[str], self_id: str
+) -> str | None:
+    """Whose contact card 'hur kontaktar jag ...?' asks for: an organisation the message
+    names; else the target just named when it says "dem"/"deras"; else us when it says
+    "er"/"ni"; else the target just named; else nobody (the action asks which)."""
+    if understanding.organisations:
+        return understanding.organisations[0]
+    if last_targets and _ABOUT_THEM.search(text):
+        return last_targets[0]
+    if _ABOUT_US.search(text):
+        return self_id
+    return last_targets[0] if last_targets else None
 
 
 def situation(

@@ -3,6 +3,7 @@ bench/results.json and printed as a table.
 
 - cross-validated intent F1 (per intent, and weighted), `rasa test nlu --cross-validation`
 - dev-set top-1 referral and any-mention through the REST channel
+- the conversation set (tests/conversations.yml): turns and whole conversations as expected
 - turn latency p50/p95 at 1 and 10 concurrent clients through Rasa's REST channel
 - model load time, training time (recorded when the model was trained), resident memory
 - the analytics page and the lägesbild at 100,000 conversations (bench/analytics.py)
@@ -39,6 +40,7 @@ from bench import soak as soak_bench
 from bench import teams as teams_bench
 from bench import training as training_bench
 from core.settings import PROJECT_ROOT, RASA_CHANNEL_HEADER, load_settings
+from scripts import conversation_eval
 from scripts.db import seed, upgrade
 from scripts.model import RASA, ensure_model, rasa_env
 from scripts.referral_eval import evaluate, load_set, load_targets
@@ -139,6 +141,7 @@ async def measure_stack(
         stack.start(timeout=300)
         load_seconds = round(time.monotonic() - started, 1)
         report = await evaluate(settings.rasa_url, load_set(), load_targets(), token=settings.rasa_token)
+        conversations = await conversation_eval.evaluate(settings.rasa_url, token=settings.rasa_token)
         one = await latency(settings.rasa_url, clients=1, conversations_per_client=10, token=settings.rasa_token)
         ten = await latency(settings.rasa_url, clients=10, conversations_per_client=4, token=settings.rasa_token)
         memory = {name: round(tree_rss_mib(p.pid), 1) for name, p in stack.processes.items()}
@@ -172,6 +175,13 @@ async def measure_stack(
                     "any_mention": round(report.any_mention, 3),
                     "misses": [{"text": r["text"], "expect": r["expect"], "first": r["first"]}
                                for r in report.failures()]},
+        "conversation_set": {
+            "turns": len(conversations.rows), "turn_score": round(conversations.turn_score, 3),
+            "conversations": conversations.conversations,
+            "conversation_score": round(conversations.conversation_score, 3),
+            "misses": [{k: r[k] for k in ("conversation", "turn", "say", "expect", "got")}
+                       for r in conversations.failures()],
+        },
         "latency_rest": {"1_client": one, "10_clients": ten},
         "gateway": gateway_figures,
         "teams": teams_figures,
@@ -230,6 +240,10 @@ def print_table(r: dict[str, Any]) -> None:
         ("Dev-set top-1 referral", f"{r['dev_set']['top1']:.3f} ({r['dev_set']['questions']} questions)"),
         ("Dev-set any-mention", f"{r['dev_set']['any_mention']:.3f}"),
     ]
+    if "conversation_set" in r:
+        c = r["conversation_set"]
+        rows.append(("Conversation set", f"{c['turn_score']:.3f} of {c['turns']} turns, "
+                     f"{c['conversation_score']:.3f} of {c['conversations']} conversations"))
     if "cross_validation" in r:
         cv = r["cross_validation"]
         rows.append(("Cross-validated intent F1", f"{cv['weighted_f1']:.3f} weighted, "

@@ -169,6 +169,15 @@ def hedged_referral(topic_name: str, organisation: OrganisationView, pitch: str)
     ).strip()
 
 
+def hedged_named(organisation: OrganisationView) -> str:
+    """The fallback's guess when the message itself names the organisation."""
+    helper = "vi på " + organisation.name if is_self(organisation) else organisation.name
+    return (
+        f"Jag är inte helt säker på att jag förstod, men det här kan {helper} hjälpa dig med. "
+        f"{our_voice(organisation.summary)} {contact_line(organisation)}"
+    ).strip()
+
+
 def more_options(targets: Sequence[tuple[OrganisationView, str]]) -> str:
     """Reply to 'finns det något mer?' with the next targets."""
     if not targets:

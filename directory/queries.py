@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from directory.mentions import UNNAMED_KINDS
 from directory.models import Organisation, Scheme, Topic
 from directory.views import (
     ContactView,
@@ -80,4 +81,16 @@ def organisation_names(session: Session) -> dict[str, list[str]]:
         for org_id, name, aliases in session.execute(
             select(Organisation.id, Organisation.name, Organisation.aliases)
         )
+    }
+
+
+def recognisable_names(session: Session) -> dict[str, list[str]]:
+    """The organisation names and aliases a company may use, as the database holds them
+    now. Partners are reached through Företagssupporten and not named by companies."""
+    return {
+        org_id: [name, *aliases]
+        for org_id, name, aliases, kind in session.execute(
+            select(Organisation.id, Organisation.name, Organisation.aliases, Organisation.kind)
+        )
+        if kind not in UNNAMED_KINDS
     }

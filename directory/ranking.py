@@ -95,3 +95,34 @@ def rank_targets(
         )
         for org in order
     ]
+
+
+# When the assistant is unsure (the fallback), it names its best guess only when the
+# evidence points to one organisation: the message names it (or a scheme it runs), or the
+# most likely topic reaches GUESS_FLOOR and is CLEAR_LEAD times as likely as every likely
+# topic whose first organisation is another one. Otherwise it asks which topic is meant:
+# a wrong name is worse than a clarifying question.
+GUESS_FLOOR = 0.2
+CLEAR_LEAD = 1.5
+
+
+def clear_guess(
+    intents: Sequence[IntentScore], topics: Mapping[str, TopicView], ranked: Sequence[RankedTarget]
+) -> RankedTarget | None:
+    """The target an unsure reply may name (from `ranked`), or None when it should ask."""
+    if not ranked:
+        return None
+    if any(reason == "named" or reason.startswith("scheme:") for reason in ranked[0].reasons):
+        return ranked[0]
+    firsts = [
+        (intent.confidence, topics[intent.name].targets[0].organisation_id)
+        for intent in intents[:INTENTS_CONSIDERED]
+        if intent.name in topics and topics[intent.name].targets
+    ]
+    if not firsts or firsts[0][0] < GUESS_FLOOR:
+        return None
+    confidence, leader = firsts[0]
+    rivals = [c for c, org in firsts[1:] if org != leader]
+    if rivals and confidence < CLEAR_LEAD * max(rivals):
+        return None
+    return next((r for r in ranked if r.organisation_id == leader), None)

@@ -3,14 +3,18 @@
 spaCy has no downloadable Swedish pipeline here, so we assemble one from built-in parts
 only (so plain `spacy.load` reads it back, no custom code to register):
 
-1. `attribute_ruler`: sets the lemma of every word of our own vocabulary (training data
-   and directory) whatever its case, and of its spelling without å/ä/ö, so that "Lånet",
+1. `attribute_ruler`: sets the lemma of every word of our own vocabulary (the training
+   data) whatever its case, and of its spelling without å/ä/ö, so that "Lånet",
    "lanet" and "lånet" all become "lån". Users often type without å/ä/ö.
 2. `lemmatizer` (lookup mode, tables from spacy-lookups-data): lemmas for all other words
    (it does not overwrite lemmas the ruler set).
-3. `entity_ruler`: organisations and schemes (names and aliases from data/directory, with
-   å/ä/ö optional and inflected endings allowed), Västmanland's municipalities and company
-   sizes ("12 anställda", "ensamföretagare"), from `nlu/patterns.yml`.
+3. `entity_ruler`: Västmanland's municipalities (å/ä/ö optional, inflected endings
+   allowed) and company sizes ("12 anställda", "ensamföretagare"), from `nlu/patterns.yml`.
+
+The model holds no directory content: organisations and schemes are recognised by the
+actions at answer time from the names and aliases in the database
+(`directory/mentions.py`), so an alias an admin adds is understood in the next answer
+without retraining.
 
 Run with the Rasa environment: `.venv-rasa/bin/python -m nlu.build_spacy_model OUT_DIR`.
 """
@@ -30,9 +34,6 @@ from spacy.lookups import load_lookups
 ROOT = Path(__file__).resolve().parent.parent
 FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "Å": "A", "Ä": "A", "Ö": "O"})
 OPTIONAL_ACCENT = {"å": "[åa]", "ä": "[äa]", "ö": "[öo]", "é": "[ée]"}
-# Aliases that are ordinary nouns in most sentences ("kommunen har ...") do not count as
-# naming the organisation; the topic decides when they are meant.
-GENERIC_ALIASES = {"kommunen", "regionen", "omställningsorganisation"}
 KEEP_AS_TYPED = {"har", "var", "for", "sa", "fore", "nar"}
 WORD = re.compile(r"[a-zåäöéü]+(?:-[a-zåäöéü]+)*", re.IGNORECASE)
 
@@ -90,22 +91,6 @@ def phrase_pattern(phrase: str) -> list[dict[str, Any]]:
     return pattern
 
 
-def directory_patterns(directory: Path) -> Iterator[dict[str, Any]]:
-    organisations = read_yaml(directory / "organisations.yml")["organisations"]
-    schemes = read_yaml(directory / "schemes.yml")["schemes"]
-    for org in organisations:
-        if org.get("kind") == "partner":
-            continue
-        for name in [org["name"], *org.get("aliases", [])]:
-            if name.lower() in GENERIC_ALIASES or not name.strip():
-                continue
-            yield {"label": "organisation", "pattern": phrase_pattern(name), "id": org["id"]}
-    for scheme in schemes:
-        for name in [scheme["name"], *scheme.get("aliases", [])]:
-            if name.strip():
-                yield {"label": "scheme", "pattern": phrase_pattern(name), "id": scheme["id"]}
-
-
 def static_patterns(path: Path) -> Iterator[dict[str, Any]]:
     data = read_yaml(path)
     for municipality in data["municipalities"]:
@@ -120,20 +105,13 @@ def build(out_dir: Path) -> None:
     # A spaCy Table hashes its keys: look words up through it, never through its items().
     table = load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
     vocabulary = training_vocabulary(ROOT / "data" / "nlu")
-    for alias_file in ("organisations.yml", "schemes.yml"):
-        for entry in next(iter(read_yaml(ROOT / "data" / "directory" / alias_file).values())):
-            for name in [entry["name"], *entry.get("aliases", [])]:
-                vocabulary.update(w.lower() for w in WORD.findall(name))
 
     ruler = nlp.add_pipe("attribute_ruler")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
     entities = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()  # loads the lookup tables; it would also clear the rulers' patterns
     ruler.add_patterns(lemma_patterns(vocabulary, table))  # type: ignore[attr-defined]
-    entities.add_patterns(  # type: ignore[attr-defined]
-        [*directory_patterns(ROOT / "data" / "directory"),
-         *static_patterns(ROOT / "nlu" / "patterns.yml")]
-    )
+    entities.add_patterns(list(static_patterns(ROOT / "nlu" / "patterns.yml")))  # type: ignore[attr-defined]
     nlp.meta["name"] = "foretagsstod"
     nlp.meta["description"] = "Swedish pipeline for Västmanlands Företagssupport (built, not trained)"
     out_dir.mkdir(parents=True, exist_ok=True)

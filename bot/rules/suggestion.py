@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from directory import compose
+from directory.mentions import UNNAMED_KINDS, mention_patterns, mentioned
 from directory.ranking import rank_targets
 from directory.views import IntentScore, OrganisationView, SchemeView, Situation, TopicView
 
@@ -76,12 +77,13 @@ def suggest(
     today: dt.date,
 ) -> Suggestion | None:
     """The bot's referral for the parsed message, or None when the directory has none."""
-    org_names = {o.id: [o.name, *o.aliases] for o in organisations.values()}
+    # Names are recognised in the text from the directory as it is now, like the bot does
+    # (the model knows no names): directory.mentions.
+    text = str(parse_data.get("text") or "")
+    org_names = {o.id: [o.name, *o.aliases] for o in organisations.values() if o.kind not in UNNAMED_KINDS}
     scheme_names = {s.id: [s.name, *s.aliases] for s in schemes.values()}
-    named_orgs = [i for v in entity_values(parse_data, "organisation") if (i := compose.resolve_name(v, org_names))]
-    named_schemes = [
-        schemes[i] for v in entity_values(parse_data, "scheme") if (i := compose.resolve_name(v, scheme_names))
-    ]
+    named_orgs = list(mentioned(text, mention_patterns(org_names)))
+    named_schemes = [schemes[i] for i in mentioned(text, mention_patterns(scheme_names))]
     intents = [i for i in intent_ranking(parse_data) if i.name in topics]
     ranked = rank_targets(intents, topics, situation_of(parse_data), dict.fromkeys(named_orgs), named_schemes)
     ended = [s for s in named_schemes if s.has_ended(today) and s.organisation_id in organisations]

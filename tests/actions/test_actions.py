@@ -118,6 +118,31 @@ def test_contact_details_for_the_organisation_just_named():
     assert "0771-670 670" in messages[0]["text"]
 
 
+def test_contact_details_of_an_organisation_named_in_the_question():
+    _, messages = run(ActionContactDetails(), tracker(
+        "hur kontaktar jag Skatteverket?", [("ask_contact", 0.9)], slots={"last_targets": ["almi"]}))
+    assert messages[0]["text"].startswith("Så här når du Skatteverket:")
+
+
+def test_contact_details_of_foretagssupporten_itself_not_a_hand_off():
+    for question in ("hur når jag Företagssupporten?", "vad har ni för telefonnummer?"):
+        _, messages = run(ActionContactDetails(), tracker(
+            question, [("ask_contact", 0.9)], slots={"last_targets": ["almi"]}))
+        assert messages[0]["text"].startswith("Så här når du oss på Västmanlands Företagssupport:")
+
+
+def test_an_alias_an_admin_adds_is_recognised_in_the_next_answer(seeded_sessions: sessionmaker[Session]):
+    question = tracker("hur kontaktar jag Pengabolaget?", [("ask_contact", 0.9)])
+    _, before = run(ActionContactDetails(), question)
+    assert before[0]["response"] == "utter_ask_which_contact"
+    with seeded_sessions.begin() as session:
+        almi = session.get(Organisation, "almi")
+        assert almi is not None
+        almi.aliases = [*almi.aliases, "Pengabolaget"]
+    _, after = run(ActionContactDetails(), question)
+    assert after[0]["text"].startswith("Så här når du Almi Företagspartner Mälardalen:")
+
+
 def test_contact_details_without_anyone_named_asks_which():
     _, messages = run(ActionContactDetails(), tracker("telefonnummer?", [("ask_contact", 0.9)]))
     assert messages[0]["response"] == "utter_ask_which_contact"
@@ -152,15 +177,44 @@ def test_a_complaint_is_handed_off_with_its_reason():
 
 
 def test_first_failure_offers_the_best_guess_and_topics_second_hands_off():
-    low = [("nlu_fallback", 0.3), ("customs", 0.25), ("export", 0.2)]
+    low = [("nlu_fallback", 0.4), ("customs", 0.35), ("export", 0.05)]
     events, messages = run(ActionFallback(), tracker("eori?", low))
-    assert "Tullverket" in messages[0]["text"]
+    assert messages[0]["text"].startswith(
+        "Jag är inte helt säker på att jag förstod, men om din fråga gäller tull och eori-nummer kan Tullverket")
     assert messages[0]["buttons"][-1]["payload"] == "/request_human"
     assert slots(events)["fallback_count"] == 1.0
 
     events, messages = run(ActionFallback(), tracker("asdf", low, slots={"fallback_count": 1.0}))
     assert messages[0]["custom"]["handoff"]["reason"] == "fallback"
     assert any(e["event"] == "pause" for e in events)
+
+
+def test_unsure_between_topics_that_point_to_different_organisations_asks_instead_of_naming():
+    low = [("nlu_fallback", 0.4), ("legal_question", 0.26), ("customs", 0.22)]
+    events, messages = run(ActionFallback(), tracker("vad gäller för oss nu när bolaget har problem", low))
+    assert messages[0]["response"] == "utter_ask_clarify"
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/legal_question", "/customs", "/request_human"]
+    assert "last_targets" not in slots(events)
+
+
+def test_unsure_topics_that_agree_on_the_organisation_name_it():
+    low = [("nlu_fallback", 0.4), ("hr_question", 0.25), ("legal_question", 0.2)]
+    _, messages = run(ActionFallback(), tracker("en anställd och ett avtal", low))
+    assert "Västmanlands Företagssupport" in messages[0]["text"]
+
+
+def test_unsure_but_the_message_names_an_organisation_names_it():
+    low = [("nlu_fallback", 0.4), ("export", 0.15), ("customs", 0.14)]
+    events, messages = run(ActionFallback(), tracker("nåt om nyföretagarcentrum", low))
+    assert messages[0]["text"].startswith("Jag är inte helt säker på att jag förstod, men")
+    assert "Nyföretagarcentrum" in messages[0]["text"]
+    assert slots(events)["last_targets"] == ["nyforetagarcentrum"]
+
+
+def test_unsure_but_an_ended_scheme_is_named_says_it_has_ended():
+    low = [("nlu_fallback", 0.4), ("export", 0.1)]
+    _, messages = run(ActionFallback(), tracker("hyresstodet?", low))
+    assert messages[0]["text"].startswith("Boverket hade hand om hyresstöd")
 
 
 def test_very_unsure_first_failure_asks_to_rephrase_without_naming_anyone():
@@ -177,3 +231,12 @@ def test_a_partner_is_reached_through_foretagssupport(seeded_sessions: sessionma
         "hur når jag dem", [("ask_contact", 0.9)], slots={"last_targets": ["partner-juridik"]}))
     assert "Du når dem genom oss på Västmanlands Företagssupport" in messages[0]["text"]
 
+
+
+def test_facts_before_any_question_are_remembered_and_the_bot_asks_what_is_needed():
+    events, messages = run(ActionReferral(), tracker(
+        "vi är ett litet byggföretag i Västerås med 5 anställda", [("inform_situation", 0.9)],
+        [("company_size", "5 anställda"), ("municipality", "västerås")]))
+    assert messages[0]["response"] == "utter_ask_situation"
+    assert slots(events)["employees"] == 5.0
+    assert slots(events)["municipality"] == "Västerås"

@@ -26,11 +26,18 @@ def test_ranking_keeps_order_and_adds_a_missing_top_intent():
     assert intent_ranking(data) == (IntentScore("financing", 0.9), IntentScore("export", 0.05))
 
 
-def test_organisations_and_schemes_are_resolved_to_ids():
-    u = understand(parse("lån från almis", [("financing", 0.8)],
-                         [("organisation", "almis"), ("scheme", "hyresrabatten")]), NAMES, SCHEMES)
+def test_organisations_and_schemes_are_recognised_in_the_text_from_the_names_given():
+    u = understand(parse("lån från almis eller hyresrabatten?", [("financing", 0.8)]), NAMES, SCHEMES)
     assert u.organisations == ("almi",)
     assert [s.id for s in u.schemes] == ["hyresstod"]
+
+
+def test_the_model_need_not_know_a_name_an_alias_given_at_answer_time_is_enough():
+    names = {**NAMES, "almi": [*NAMES["almi"], "Almi Mälardalen Invest"]}
+    u = understand(parse("hur når jag almi malardalen invest?", [("ask_contact", 0.9)]), names, SCHEMES)
+    assert u.organisations == ("almi",)
+    assert understand(parse("hur når jag almi malardalen invest?", [("ask_contact", 0.9)]),
+                      {"ekn": NAMES["ekn"]}, SCHEMES).organisations == ()
 
 
 def test_company_size_words():
