@@ -74,6 +74,10 @@ class ActionReferral(Action):
                 # A follow-up such as "vi är 12 anställda": re-rank the previous topic; the
                 # referral intents in the tail of its ranking are noise.
                 intents = [IntentScore(str(last_topic), 1.0)]
+            elif understanding.top_intent in CONVERSATION_INTENTS:
+                # Facts with nothing remembered to re-rank: the referral intents in the
+                # tail of the ranking are noise, not a question.
+                intents = []
             who = situation(
                 understanding,
                 tracker.get_slot("audience"),

@@ -240,3 +240,9 @@ def test_facts_before_any_question_are_remembered_and_the_bot_asks_what_is_neede
     assert messages[0]["response"] == "utter_ask_situation"
     assert slots(events)["employees"] == 5.0
     assert slots(events)["municipality"] == "Västerås"
+
+
+def test_facts_alone_do_not_turn_the_rankings_tail_into_a_referral():
+    _, messages = run(ActionReferral(), tracker(
+        "vi är ett litet byggföretag i Västerås", [("inform_situation", 0.98), ("hr_question", 0.004)]))
+    assert messages[0]["response"] == "utter_ask_situation"

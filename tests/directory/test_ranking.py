@@ -1,6 +1,6 @@
 """Who is named first: the ranking rules."""
 
-from directory.ranking import rank_targets
+from directory.ranking import clear_guess, rank_targets
 from directory.views import (
     IntentScore,
     SchemeView,
@@ -92,3 +92,34 @@ def test_intents_without_a_topic_and_beyond_the_top_three_are_ignored():
 
 def test_nothing_understood_gives_no_targets():
     assert rank_targets([], TOPICS) == []
+
+
+# When unsure: name a guess only when the evidence points to one organisation.
+
+def _guess(intents, named=()):
+    scores = [IntentScore(n, c) for n, c in intents]
+    return clear_guess(scores, TOPICS, rank_targets(scores, TOPICS, named_organisations=named))
+
+
+def test_an_unsure_guess_is_named_when_it_clearly_leads():
+    guess = _guess([("financing", 0.35), ("export_finance", 0.1)])
+    assert guess is not None and guess.organisation_id == "almi"
+
+
+def test_likely_topics_pointing_to_different_organisations_name_nobody():
+    assert _guess([("financing", 0.3), ("export_finance", 0.25)]) is None
+
+
+def test_too_little_confidence_names_nobody():
+    assert _guess([("financing", 0.15)]) is None
+
+
+def test_topics_that_agree_on_the_first_organisation_are_not_rivals():
+    topics_agree = [("layoff_notice", 0.22), ("municipality_layoff", 0.05)]
+    guess = _guess(topics_agree)
+    assert guess is not None and guess.organisation_id == "arbetsformedlingen"
+
+
+def test_an_organisation_the_message_names_is_evidence_enough():
+    guess = _guess([("financing", 0.2), ("export_finance", 0.19)], named=("ekn",))
+    assert guess is not None and guess.organisation_id == "ekn"

@@ -100,8 +100,6 @@ def test_a_directory_edit_is_in_the_next_answer_without_training(
     screenshot(admin, "admin-real-topic-saved")
 
 
-@pytest.mark.xfail(reason="directory names are recognised at answer time on the NLU helper's branch (issue 10); "
-                          "here the entity ruler still holds the names it was trained with", strict=True)
 def test_an_alias_added_in_the_editor_is_recognised_in_the_next_answer(
     rasa_stack: Settings, real_admin: AdvisorAccount, new_context: Any, directory_restored: None
 ) -> None:
