@@ -97,7 +97,10 @@ class RasaClient:
         """Undo the latest user turn in the tracker (Rasa's `rewind` event): used when Rasa
         took a message but its custom action failed, so that sending it again later does
         not leave the unanswered copy in the conversation's history."""
-        await self.append_events(sender, [{"event": "rewind"}])
+        # A rewind also takes away the listen before the user turn (Rasa assumes one
+        # follows, as after its two-stage fallback): listen again, or the next message
+        # would be predicted as nothing but another listen.
+        await self.append_events(sender, [{"event": "rewind"}, {"event": "action", "name": "action_listen"}])
 
     async def healthy(self) -> bool:
         """Whether a Rasa server answers at all (its root route, no token needed)."""
