@@ -438,7 +438,7 @@ async def test_a_company_on_gateway_a_and_an_advisor_on_gateway_b_chat_live(
             await asyncio.sleep(0.5)
         async with browser.post(f"{path}/messages", headers=headers,
                                 json={"client_id": "fault-advisor-0001", "text": "Hej, Rut här."}) as response:
-            assert response.status == 200
+            assert response.status == 201, await response.text()
         await company.wait_for("advisor", "Rut här", timeout=30)  # across gateways, through Redis
         await company.say("Tack! Vi behöver ett lån.")
 
