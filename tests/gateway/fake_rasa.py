@@ -62,6 +62,7 @@ class FakeRasa:
         app.router.add_get("/", self.root)
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.events)
+        app.router.add_get("/conversations/{sender}/tracker", self.tracker)
         app.router.add_post("/model/parse", self.parse)
         return app
 
@@ -142,6 +143,13 @@ class FakeRasa:
         if lowered == "hej":
             return [{"text": "Hej! Vad kan jag hjälpa till med?"}]
         return [{"text": f"Du skrev: {text}"}]
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != TOKEN:
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
+        conv = self.conversation(request.match_info["sender"])
+        return web.json_response({"sender_id": request.match_info["sender"], "events": conv.events})
 
     async def events(self, request: web.Request) -> web.Response:
         if request.query.get("token") != TOKEN:
