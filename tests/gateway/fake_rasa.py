@@ -50,6 +50,8 @@ class FakeRasa:
         self.parsed: list[str] = []
         # Like a real Rasa whose action server is dead: takes the message, answers [].
         self.actions_down = False
+        # Like a real Rasa whose lock store (Redis) is down: answers [] and records nothing.
+        self.loses_turns = False
         # Turns under way per conversation now, and the most ever at once (replica tests).
         self.active: dict[str, int] = {}
         self.most_parallel = 0
@@ -97,6 +99,8 @@ class FakeRasa:
     async def _turn(self, sender: str, body: dict[str, Any]) -> web.Response:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.loses_turns:
+            return web.json_response([])
         text = body["message"]
         conv = self.conversation(sender)
         conv.messages.append(text)
