@@ -526,11 +526,12 @@ async def test_kill_9_of_rasa_mid_turn_the_company_is_told_and_answered_once_it_
     await answered(fault_stack, company, 1)
 
     await company.say(LOAN)
-    pid = fault_stack.kill("rasa")  # while Rasa works on the turn
-    await company.wait_for("system", "svarar inte", timeout=60)
+    pid = fault_stack.kill("rasa")  # while Rasa works on the turn (if it has not answered yet)
+    await company.say("hur kontaktar jag dem?")  # surely while Rasa is down
+    await company.wait_for("system", "svarar inte", timeout=90)
     s = fault_stack.settings
     await asyncio.to_thread(fault_stack.wait_restarted, "rasa", pid, f"{s.rasa_url}/status?token={s.rasa_token}")
-    await answered(fault_stack, company, 2)
+    await answered(fault_stack, company, 3)
     await asyncio.sleep(6)
 
     result = count(fault_stack, company)
