@@ -50,6 +50,8 @@ class FakeRasa:
         self.parsed: list[str] = []
         # Like a real Rasa whose action server is dead: takes the message, answers [].
         self.actions_down = False
+        # Like a real Rasa whose lock store (Redis) is down: answers [] and records nothing.
+        self.loses_turns = False
         # Turns under way per conversation now, and the most ever at once (replica tests).
         self.active: dict[str, int] = {}
         self.most_parallel = 0
@@ -62,6 +64,7 @@ class FakeRasa:
         app.router.add_get("/", self.root)
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.events)
+        app.router.add_get("/conversations/{sender}/tracker", self.tracker)
         app.router.add_post("/model/parse", self.parse)
         return app
 
@@ -100,6 +103,8 @@ class FakeRasa:
     async def _turn(self, sender: str, body: dict[str, Any]) -> web.Response:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.loses_turns:
+            return web.json_response([])
         text = body["message"]
         conv = self.conversation(sender)
         conv.messages.append(text)
@@ -146,6 +151,13 @@ class FakeRasa:
         if lowered == "hej":
             return [{"text": "Hej! Vad kan jag hjälpa till med?"}]
         return [{"text": f"Du skrev: {text}"}]
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != TOKEN:
+            self.bad_tokens += 1
+            return web.json_response({"error": "unauthorized"}, status=401)
+        conv = self.conversation(request.match_info["sender"])
+        return web.json_response({"sender_id": request.match_info["sender"], "events": conv.events})
 
     async def events(self, request: web.Request) -> web.Response:
         if request.query.get("token") != TOKEN:

@@ -32,6 +32,8 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from aiohttp import web
 
+from bench.limits import NO_LIMITS
+
 MESSAGES = (
     "hej",
     "vi behöver ett lån till en ny maskin",
@@ -214,7 +216,7 @@ async def bench_gateway(
             "GATEWAY_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(port),
             "OPENING_HOURS": "always",
-            "RATE_LIMIT_MESSAGES": "1000000",
+            **NO_LIMITS,
             "RATE_LIMIT_WINDOW_SECONDS": "1",
             "LOG_LEVEL": "WARNING",
             "SESSION_SECRET": "bench-session-secret",

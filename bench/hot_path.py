@@ -1,7 +1,7 @@
 """The gateway's own cost per turn, without Rasa's: every database round trip and every
 publish on the hot path of a REST turn, and the time the gateway adds.
 
-A fake Rasa that answers at once (bench/fake_rasa.py) stands in for Rasa, so the
+A stand-in Rasa that answers at once (`instant_rasa`), so the
 whole latency is the gateway's. SQLAlchemy's `before_cursor_execute` counts statements
 (each one a round trip to the database) and the hub counts publishes. With `--profile` the
 run is repeated under cProfile and the top functions are printed.
@@ -32,6 +32,7 @@ from aiohttp import web
 from sqlalchemy import event
 
 from bench.gateway import percentiles
+from bench.limits import NO_LIMITS
 
 
 class CountingHub:
@@ -57,15 +58,30 @@ class CountingHub:
         return self.inner.subscribe(channel)
 
 
+def instant_rasa() -> web.Application:
+    """A stand-in for Rasa that answers every turn at once with one message."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response([{"recipient_id": body["sender"], "text": f"Du skrev: {body['message']}"}])
+
+    async def ok(_: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_post("/conversations/{sender}/tracker/events", ok)
+    app.router.add_get("/", ok)
+    return app
+
+
 @asynccontextmanager
 async def gateway_with_fake_rasa(database_url: str | None) -> AsyncIterator[tuple[str, CountingHub, Any]]:
-    from bench.fake_rasa import TOKEN, FakeRasa
     from bot.app import create_app
     from core.settings import load_settings
     from scripts.db import upgrade
     from scripts.stack import free_port
-
-    rasa_runner = web.AppRunner(FakeRasa().app(), access_log=None)
+    rasa_runner = web.AppRunner(instant_rasa(), access_log=None)
     await rasa_runner.setup()
     rasa_port = free_port()
     await web.TCPSite(rasa_runner, "127.0.0.1", rasa_port).start()
@@ -74,8 +90,8 @@ async def gateway_with_fake_rasa(database_url: str | None) -> AsyncIterator[tupl
         upgrade(url)
         port = free_port()
         settings = load_settings({
-            "DATABASE_URL": url, "VAR_DIR": tmp, "RASA_PORT": str(rasa_port), "RASA_TOKEN": TOKEN,
-            "GATEWAY_PORT": str(port), "RATE_LIMIT_MESSAGES": "1000000", "RATE_LIMIT_WINDOW_SECONDS": "1",
+            "DATABASE_URL": url, "VAR_DIR": tmp, "RASA_PORT": str(rasa_port), "RASA_TOKEN": "hot-path-token",
+            "GATEWAY_PORT": str(port), **NO_LIMITS, "RATE_LIMIT_WINDOW_SECONDS": "1",
             "LOG_LEVEL": "WARNING", "OPENING_HOURS": "always",
         })
         hub = CountingHub()

@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from bench.gateway import percentiles
+from bench.limits import NO_LIMITS
 
 # One conversation's turns, over and over (a new conversation after each round).
 SCRIPT = (
@@ -152,7 +153,7 @@ def gateway_environment(settings: Any) -> dict[str, str]:
         "ACTION_SERVER_PORT": str(settings.action_server_port),
         "GATEWAY_PORT": str(settings.gateway_port),
         "OPENING_HOURS": "always",
-        "RATE_LIMIT_MESSAGES": "1000000",
+        **NO_LIMITS,
         "RATE_LIMIT_WINDOW_SECONDS": "1",
         "SESSION_SECRET": "bench-session-secret",
         "LOG_LEVEL": "WARNING",

@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from bench.limits import NO_LIMITS
 from content.models import Example, Intent
 from content.validation import example_key
 from core import serving
@@ -195,13 +196,13 @@ def run(clients: int = 10) -> dict[str, Any]:
     except OSError:  # another file system
         (model_dir / base.name).symlink_to(base)
     env = {**os.environ, "RASA_TOKEN": "bench-token", "MODEL_DIR": str(model_dir), "OPENING_HOURS": "always",
-           "RATE_LIMIT_MESSAGES": "1000000", "RATE_LIMIT_WINDOW_SECONDS": "1"}
+           **NO_LIMITS, "RATE_LIMIT_WINDOW_SECONDS": "1"}
     settings = isolated_settings(var_dir, env)
     upgrade(settings.database_url)
     seed(settings.database_url)
     # The gateway and the action server read their settings from the environment.
-    os.environ.update({key: env[key] for key in ("RASA_TOKEN", "MODEL_DIR", "OPENING_HOURS", "RATE_LIMIT_MESSAGES",
-                                                 "RATE_LIMIT_WINDOW_SECONDS")})
+    os.environ.update({key: env[key] for key in ("RASA_TOKEN", "MODEL_DIR", "OPENING_HOURS",
+                                                 "RATE_LIMIT_WINDOW_SECONDS", *NO_LIMITS)})
     os.environ.update({"DATABASE_URL": settings.database_url, "VAR_DIR": str(var_dir),
                        "RASA_PORT": str(settings.rasa_port), "ACTION_SERVER_PORT": str(settings.action_server_port),
                        "GATEWAY_PORT": str(settings.gateway_port)})

@@ -197,17 +197,28 @@ class RedisHub:
                 await self._redis_call(self._pubsub.subscribe, name)
 
     async def _listen(self) -> None:
+        failing = False
         while True:
             try:
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("Redis pub/sub failed; retrying")
+                if not failing:
+                    log.exception("Redis pub/sub failed; retrying every second")
+                failing = True
                 await asyncio.sleep(1)
                 continue
             if self._missed:
                 await self._subscribe_missed()
+            if failing:
+                # Events published elsewhere during the outage were lost: every open screen
+                # of this process fetches what it missed from the database.
+                failing = False
+                for channel in list(self._local.subscribers):
+                    if channel.startswith("conv:"):
+                        self._local.deliver(channel, {"type": "messages"})
+                        self._local.deliver(channel, {"type": "status"})
             if not message or message.get("type") != "message":
                 continue
             name = message["channel"]

@@ -99,7 +99,30 @@ class RasaClient:
         """Undo the latest user turn in the tracker (Rasa's `rewind` event): used when Rasa
         took a message but its custom action failed, so that sending it again later does
         not leave the unanswered copy in the conversation's history."""
-        await self.append_events(sender, [{"event": "rewind"}])
+        # A rewind also takes away the listen before the user turn (Rasa assumes one
+        # follows, as after its two-stage fallback): listen again, or the next message
+        # would be predicted as nothing but another listen.
+        await self.append_events(sender, [{"event": "rewind"}, {"event": "action", "name": "action_listen"}])
+
+    async def last_user_seq(self, sender: str) -> int | None:
+        """The gateway's sequence number of the latest user turn in Rasa's tracker (from
+        its metadata), or None when there is none. Raises RasaUnavailable."""
+        url = f"{self.servers_for(sender)[0]}/conversations/{sender}/tracker"
+        try:
+            async with self._session.get(url, params={"token": self._token}, timeout=self._timeout) as response:
+                if response.status >= 400:
+                    raise RasaUnavailable(f"Rasa answered {response.status} for {url}")
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        events = data.get("events") if isinstance(data, dict) else None
+        for event in reversed(events or []):
+            if isinstance(event, dict) and event.get("event") == "rewind":
+                return None
+            if isinstance(event, dict) and event.get("event") == "user":
+                seq = (event.get("metadata") or {}).get("message_seq")
+                return seq if isinstance(seq, int) else None
+        return None
 
     async def healthy(self) -> bool:
         """Whether a Rasa server answers at all (its root route, no token needed)."""

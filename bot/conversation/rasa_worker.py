@@ -388,13 +388,24 @@ class RasaWorker:
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for message %s: %s", message.id, exc)
             return await self._bot_down(message, via_bot)
-        if not replies and not await self._actions_up():
-            # Rasa took the message but its custom action failed (it answers nothing then):
-            # undo the turn in the tracker so that sending it again later is clean.
-            log.warning("the action server is down; message %s waits for it", message.id)
-            with contextlib.suppress(RasaUnavailable):
-                await self.rasa.rewind(conversation_id)
-            return await self._bot_down(message, via_bot)
+        if not replies:
+            # Rasa answers [] when the turn failed inside it: its lock store (Redis) or
+            # tracker store failed before the message was recorded, or its custom action
+            # failed after. Only a turn it recorded, with the action server up, is a real
+            # empty answer.
+            try:
+                recorded = await self.rasa.last_user_seq(conversation_id) == message.seq
+            except RasaUnavailable:
+                recorded = False
+            if not recorded:
+                log.warning("Rasa did not record message %s; it waits for the bot", message.id)
+                return await self._bot_down(message, via_bot)
+            if not await self._actions_up():
+                # Undo the turn in the tracker so that sending it again later is clean.
+                log.warning("the action server is down; message %s waits for it", message.id)
+                with contextlib.suppress(RasaUnavailable):
+                    await self.rasa.rewind(conversation_id)
+                return await self._bot_down(message, via_bot)
         verdict = rules.judge_turn(replies)
         now = self.ctx.now()
 

@@ -186,3 +186,23 @@ async def test_a_message_older_than_the_retry_window_is_left_to_the_advisors(
     assert company.conversation_id is not None
     statuses = await rasa_statuses(gateway, company.conversation_id)
     assert [s for s in statuses if s[0] == "user"] == [("user", "hej", "failed")]
+
+
+async def test_an_empty_answer_rasa_did_not_record_is_the_bot_being_down(
+    make_gateway: Callable[..., Awaitable[TestClient]],
+    widget: Callable[..., Widget],
+    fake_rasa: FakeRasa,
+    actions_port: str,
+) -> None:
+    gateway = await make_gateway(ACTION_SERVER_PORT=actions_port)
+    company = widget(gateway)
+    await company.connect()
+    fake_rasa.loses_turns = True  # Rasa's Redis lock store is down: [] and nothing recorded
+    await company.say("hej")
+    await company.wait_message("system", "svarar inte")
+    assert company.conversation_id is not None
+
+    fake_rasa.loses_turns = False
+    assert await core_of(gateway).rasa.retry_when_back() == [company.conversation_id]
+    await company.wait_message("bot", "Hej!")
+    assert fake_rasa.conversation(company.conversation_id).messages == ["hej"]
