@@ -9,8 +9,8 @@ import bot.conversation.models  # noqa: F401  (registers the conversation tables
 import content.models  # noqa: F401  (registers intents, examples, responses, dialogue)
 import core.audit  # (registers the audit log)
 import core.serving  # noqa: F401  (registers the serving table)
-import training.models  # noqa: F401  (registers the training jobs and the model registry)
 import directory.models  # noqa: F401  (registers the directory tables)
+import training.models  # noqa: F401  (registers the training jobs and the model registry)
 from core.db import Base, make_engine
 from core.settings import load_settings
 
