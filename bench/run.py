@@ -270,7 +270,7 @@ def print_table(r: dict[str, Any]) -> None:
         edit, swap = r["training"]["one_example_edit"], r["training"]["swap_under_load"]
         rows.append(("Retrain-to-live, one-example edit",
                      f"{edit['train_to_active_seconds']} s ({edit['mode']}; swap {edit['swap_seconds']} s)"))
-        for name in ("activation", "rollback"):
+        for name in ("without_swap", "activation", "rollback"):
             row = swap[name]
             rows.append((f"Swap under {swap['clients']} clients, {name}",
                          f"{row['failed']} failed, {row['stalled_over_2s']} over 2 s of {row['turns']} turns"))

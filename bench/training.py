@@ -48,8 +48,10 @@ from training.runner import Runner, default_tools
 
 STALL_SECONDS = 2.0
 EDIT = ("financing", "vi behöver låna till en ny svarv i verkstaden")
-MESSAGES = ("hej", "vi behöver ett lån till en ny maskin", "hur kontaktar jag dem?", "vi måste varsla personal",
-            "kan vi skjuta upp skatten?", "tack för hjälpen")
+# Questions the bot answers itself (nothing that asks for a human or fails twice, which
+# would hand the conversation to an advisor and silence the bot).
+MESSAGES = ("hej", "vi behöver ett lån till en ny maskin", "vi måste varsla personal", "kan vi skjuta upp skatten?",
+            "vi vill börja exportera till Tyskland", "tack för hjälpen")
 BENCH = Actor(None, "make bench")
 
 
@@ -59,12 +61,15 @@ class Load:
 
     turns: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds)
     failures: list[tuple[float, str]] = field(default_factory=list)
+    silent: list[float] = field(default_factory=list)  # answered 200 without a bot message (a hand-off)
 
     def during(self, start: float, end: float) -> dict[str, Any]:
-        inside = [s for t, s in self.turns if start <= t <= end]
+        inside = sorted(s for t, s in self.turns if start <= t <= end)
         failed = [f for t, f in self.failures if start <= t <= end]
         return {"turns": len(inside) + len(failed), "failed": len(failed),
                 "stalled_over_2s": sum(1 for s in inside if s > STALL_SECONDS),
+                "without_bot_reply": sum(1 for t in self.silent if start <= t <= end),
+                "p50_ms": round(inside[len(inside) // 2] * 1000) if inside else None,
                 "slowest_ms": round(max(inside, default=0.0) * 1000)}
 
 
@@ -81,9 +86,11 @@ async def steady_load(url: str, clients: int, stop: asyncio.Event, load: Load) -
                     async with http.post(hook, json={"sender": sender, "message": MESSAGES[turn % len(MESSAGES)]},
                                          timeout=aiohttp.ClientTimeout(total=30)) as response:
                         body = await response.json()
-                        if response.status != 200 or not body:
-                            raise RuntimeError(f"status {response.status}, {len(body or [])} messages")
+                        if response.status != 200:
+                            raise RuntimeError(f"status {response.status}")
                     load.turns.append((started, time.monotonic() - started))
+                    if not body:  # the conversation was handed to an advisor: the bot is silent
+                        load.silent.append(started)
                 except Exception as exc:  # counted, the client goes on
                     load.failures.append((started, repr(exc)[:200]))
                 turn += 1
@@ -150,7 +157,8 @@ async def measure(stack: Stack, settings: Settings, base: str, clients: int) -> 
 
         load, stop = Load(), asyncio.Event()
         traffic = asyncio.create_task(steady_load(gateway, clients, stop, load))
-        await asyncio.sleep(10)  # steady state first
+        steady_from = time.monotonic()
+        await asyncio.sleep(30)  # the steady state without a swap, for comparison
         swap_started = time.monotonic()
         await _activate(database, settings, job.model_file)
         active = await _wait_active(database, job.model_file)
@@ -173,6 +181,7 @@ async def measure(stack: Stack, settings: Settings, base: str, clients: int) -> 
             },
             "swap_under_load": {
                 "clients": clients,
+                "without_swap": load.during(steady_from, swap_started),
                 "activation": load.during(swap_started, rollback_started),
                 "rollback": load.during(rollback_started, end),
                 "rollback_seconds": round(rolled_back - rollback_started, 1),

@@ -137,6 +137,7 @@ class Runner:
     # second) runs in a thread with its own connection instead of on the gateway's loop.
     database_url: str | None = None
     tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _tails: dict[int, str] = field(default_factory=dict)  # each job's log, across its commands
     _process: asyncio.subprocess.Process | None = None
 
     # ------------------------------------------------------------------ the admin's side
@@ -204,6 +205,7 @@ class Runner:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self.tasks.pop(job_id, None)
+            self._tails.pop(job_id, None)
 
     async def _stages(self, job_id: int, folder: Path) -> None:
         project = folder / "project"
@@ -335,7 +337,7 @@ class Runner:
         assert process.stdout is not None
         chunks: list[str] = []
         progress = Progress()
-        log_tail = ""
+        log_tail = self._tails.get(job_id, "")
         loop = asyncio.get_running_loop()
         next_beat = 0.0
         try:
@@ -366,6 +368,7 @@ class Runner:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait(), 10)
             raise
+        self._tails[job_id] = log_tail
         await self._update(job_id, log_tail=log_tail)
         return code, "".join(chunks)
 

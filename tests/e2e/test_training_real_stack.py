@@ -92,7 +92,7 @@ def test_an_admin_trains_a_new_intent_activates_it_and_rolls_back(
     expect(job.locator("[data-field='mode_name']")).to_have_text("Full träning", timeout=120_000)
     expect(job.locator("[data-field='mode_reason']")).to_contain_text("hela träningen")
     expect(job.locator("[data-stage='train']")).to_have_class(re.compile("stage-current"), timeout=300_000)
-    expect(job.locator("[data-field='epoch']")).not_to_have_text("0", timeout=900_000)
+    # (No epoch is asserted: when Rasa's cache holds every component, none is trained.)
     screenshot(admin, "admin-training-progress")
     compare = admin.get_by_role("link", name=re.compile("^Jämför och aktivera modellen"))
     expect(compare).to_be_visible(timeout=1_800_000)  # the script reloads the page when the job ends
@@ -127,7 +127,7 @@ def test_an_admin_trains_a_new_intent_activates_it_and_rolls_back(
     wait_active(rasa_stack, original)
     again = new_context().new_page()
     log = ask(again, url)
-    expect(log.locator(".msg-bot").nth(1)).to_be_visible(timeout=30_000)  # after the greeting
+    expect(log.locator(".msg-bot").first).to_be_visible(timeout=30_000)  # the greeting is a system message
     expect(log.get_by_text(ANSWER)).to_have_count(0)
 
     # 6. Leave the shared stack as it was: throw the model away, retire the intent.

@@ -4,8 +4,10 @@ activate (or restore) and throw away. Activation is the supervisor's swap (no do
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.orm import Session
@@ -25,6 +27,17 @@ def setup(router: web.UrlDispatcher) -> None:
     router.add_get("/admin/models/{id:\\d+}", model_page, name="admin_model")
     router.add_post("/admin/models/{id:\\d+}/activate", activate_model, name="admin_model_activate")
     router.add_post("/admin/models/{id:\\d+}/discard", discard_model, name="admin_model_discard")
+
+
+def _local(request: web.Request) -> Any:
+    """Times as the admins read them (the opening hours' time zone), like the history."""
+    zone = ZoneInfo(request.app[settings_key].opening_timezone)
+
+    def local(at: dt.datetime) -> str:
+        aware = at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at
+        return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    return local
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ async def _render_list(request: web.Request, account: Any, *, status: int = 200,
                        error: str | None = None) -> web.Response:
     await _adopt_active(request)
     data = await transact(request, _list, request)
-    return page(request, "models.html", account, "models", status=status, modes=MODE_NAMES,
+    return page(request, "models.html", account, "models", status=status, modes=MODE_NAMES, local=_local(request),
                 general_errors=[error] if error else [], **data)
 
 
@@ -83,7 +96,8 @@ async def model_page(request: web.Request) -> web.StreamResponse:
     intents = [IntentRow(name, this_f1.get(name), active_f1.get(name)) for name in sorted({*this_f1, *active_f1})]
     same_set = bool(this and active and this.get("set") == active.get("set"))
     changes = evaluation.changed(this, active) if data["active_model"] is not None and not data["model"].active else []
-    return page(request, "model.html", account, "models", modes=MODE_NAMES, this=this, active_eval=active,
+    return page(request, "model.html", account, "models", modes=MODE_NAMES, local=_local(request), this=this,
+                active_eval=active,
                 intents=intents, changes=changes, same_set=same_set, **data)
 
 
