@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import random
 import re
 import secrets
@@ -37,10 +36,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import insert
 
 from bench.gateway import percentiles
+from bench.serving import print_report, serve
 
 NOW = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.timezone.utc)  # a Tuesday
 WEEKS = 12
@@ -184,13 +183,8 @@ async def gateway(database_url: str, var_dir: str) -> AsyncIterator[str]:
         "OPENING_HOURS": "always", "LOG_LEVEL": "WARNING", "ADVISOR_TIMEOUT_SECONDS": "3600",
     })
     app = create_app(settings, clock=lambda: NOW, lagesbild_interval=24 * 3600)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app, port) as url:
+        yield url
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -300,13 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     report = asyncio.run(run(args.conversations, args.repeats, args.database_url))
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    width = max(len(k) for k in report["views_ms"])
-    for name, figures in report["views_ms"].items():
-        print(f"{name:<{width}}  p50 {figures['p50']:>9.1f} ms  p95 {figures['p95']:>9.1f} ms", file=sys.stderr)
+    print_report(report, args.output)
     return 0
 
 

@@ -33,11 +33,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bench.gateway import percentiles
+from bench.serving import print_report, serve
 
 CHANNELS = ("widget", "widget", "widget", "rest", "slack", "teams")
 OUTCOMES = ("resolved", "referred", "callback", "no_response", "other")
@@ -162,13 +162,8 @@ async def gateway(database_url: str, var_dir: str, now: dt.datetime) -> AsyncIte
     })
     app = create_app(settings, clock=lambda: now + dt.timedelta(seconds=time.monotonic() - started))
     started = time.monotonic()
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app, port) as url:
+        yield url
 
 
 async def time_views(base: str, email: str, password: str, repeats: int) -> dict[str, Any]:
@@ -196,14 +191,16 @@ async def time_views(base: str, email: str, password: str, repeats: int) -> dict
         _, _, closed_page = await get("/console/api/closed")
         some_closed = closed_page["conversations"][0]["conversation_id"]
         deep = closed_page["next"]
-        for _ in range(9):  # ten pages back
+        for _ in range(9):  # ten pages back (fewer when the history is short)
+            if not deep:
+                break
             _, _, page = await get(f"/console/api/closed?before={aiohttp.helpers.quote(deep, safe='')}")
             deep = page["next"] or deep
         views = {
             "queue snapshot (500 waiting)": "/console/api/queue",
             "bot chats": "/console/api/conversations?state=bot",
             "closed, newest 50": "/console/api/closed",
-            "closed, page 11": f"/console/api/closed?before={aiohttp.helpers.quote(deep, safe='')}",
+            "closed, page 11": f"/console/api/closed?before={aiohttp.helpers.quote(deep or '', safe='')}",
             "closed, search a common word": "/console/api/closed?q=l%C3%A5n",
             "closed, search a rare word": "/console/api/closed?q=hyresv%C3%A4rd",
             "closed, search two words": "/console/api/closed?q=almi+tack",
@@ -274,13 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     report = asyncio.run(run(args.queued, args.closed, args.repeats, args.database_url))
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    width = max(len(k) for k in report["views_ms"])
-    for name, figures in report["views_ms"].items():
-        print(f"{name:<{width}}  p50 {figures['p50']:>8.1f} ms  p95 {figures['p95']:>8.1f} ms", file=sys.stderr)
+    print_report(report, args.output)
     return 0
 
 

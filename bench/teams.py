@@ -33,22 +33,9 @@ from aiohttp import web
 
 from bench.fake_botframework import FakeBotFramework, Post
 from bench.gateway import percentiles
+from bench.serving import serve
 
 MESSAGES = ("hej", "vi behöver ett lån till en ny maskin", "hur kontaktar jag dem?", "tack för hjälpen")
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    from scripts.stack import free_port
-
-    port = free_port()
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def echo_rasa() -> web.Application:
