@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.admin.analytics.lagesbild import ensure_scheduled
+from bot.admin.analytics.quotes import LagesbildQuotes
 from bot.admin.routes import setup_admin
 from bot.channels.base import Channel
 from bot.channels.registry import CHANNELS
@@ -148,6 +149,8 @@ def core_context(outbox_poll_interval: float) -> Callable[[web.Application], Asy
                 clock=app[clock_key],
                 outbox_poll_interval=outbox_poll_interval,
             )
+            # The lägesbild quotes company words: erasure and retention must reach them.
+            core.ctx.copies.append(LagesbildQuotes())
             app[core_key] = core
             yield
             await core.stop()
@@ -188,7 +191,7 @@ def retention_context(interval: float) -> Callable[[web.Application], AsyncItera
             tracker_days=settings.retention_tracker_days,
             audit_content_days=settings.retention_audit_content_days,
         )
-        retention = Retention(app[db_key], tracker, periods, app[clock_key])
+        retention = Retention(app[db_key], tracker, periods, app[clock_key], app[core_key].ctx.copies)
         app[retention_key] = retention
 
         async def purge() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation.copies import CompanyWordsCopy
 from bot.conversation.live import Announcer
 from bot.rules import hours as opening
 
@@ -51,3 +52,5 @@ class CoreContext:
     announce: Announcer
     config: CoreConfig
     now: Callable[[], dt.datetime]
+    # Copies of company words kept elsewhere, forgotten with the conversations (copies.py).
+    copies: list[CompanyWordsCopy] = field(default_factory=list)

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import store, tracker_store
+from bot.conversation.copies import CompanyWordsCopy
 from bot.conversation.models import (
     Conversation,
     ConversationEvent,
@@ -190,8 +192,10 @@ async def erase(
     actor: str,
     now: dt.datetime,
     reason: str,
+    copies: Sequence[CompanyWordsCopy] = (),
 ) -> dict[str, int]:
-    """Delete the person's data everywhere; returns the counts (also in the audit log)."""
+    """Delete the person's data everywhere, the `copies` of their words kept elsewhere
+    included; returns the counts (also in the audit log)."""
     counts: dict[str, int] = {}
     async with sessions.begin() as s:
         ids = found.conversation_ids
@@ -203,6 +207,8 @@ async def erase(
         ]
         tickets = list(await s.scalars(select(Ticket.question).where(Ticket.id.in_(found.ticket_ids))))
         counts["examples"], counts["audit_entries_scrubbed"] = await _erase_filed_examples(s, [*typed, *tickets])
+        for copy in copies:
+            counts[copy.name] = await copy.forget_texts(s, [*typed, *tickets])
         messages = select(func.count()).select_from(Message).where(Message.conversation_id.in_(ids))
         counts["messages"] = int(await s.scalar(messages) or 0)
         counts["tickets"] = await store.updated(

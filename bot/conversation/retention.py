@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import store, tracker_store
+from bot.conversation.copies import CompanyWordsCopy
 from bot.conversation.models import Conversation, InboundReceipt, Message, SyncCursor, Ticket
 from bot.rules import queue as queue_rules
 from bot.rules import retention as rules
@@ -37,7 +38,9 @@ class Retention:
         tracker: AsyncEngine,
         periods: rules.Periods,
         clock: Clock,
+        copies: Sequence[CompanyWordsCopy] = (),
     ) -> None:
+        self.copies = copies  # copies of company words kept elsewhere expire with the transcripts
         self.sessions = sessions
         self.tracker = tracker
         self.periods = periods
@@ -74,6 +77,8 @@ class Retention:
                     AuditEntry.entity.in_(rules.AUDIT_CONTENT_ENTITIES), AuditEntry.at < cut.audit_content
                 ),
             )
+            for copy in self.copies:
+                counts[copy.name] = await copy.forget_before(s, cut.transcripts)
             cursor = await s.get(SyncCursor, CURSOR)
             stamp = int(now.timestamp())
             if cursor is None:

@@ -228,3 +228,24 @@ def mask_quote(text: str) -> str:
     masked = mask_personal_numbers(text)
     masked = _EMAIL.sub(EMAIL_MASK, masked)
     return _PHONE.sub(PHONE_MASK, masked)
+
+
+def quote_of(text: str) -> str:
+    """The form a company's message takes when a report quotes it."""
+    return mask_quote(" ".join(text.split()))
+
+
+def without_quotes(data: Mapping[str, object], texts: Iterable[str] | None = None) -> tuple[dict[str, object], int]:
+    """A stored report's data with the quotes of `texts` removed (all quotes when None,
+    because their transcripts have expired); returns the new data and how many went."""
+    gone = None if texts is None else {quote_of(t) for t in texts}
+    kept_topics: list[dict[str, object]] = []
+    removed = 0
+    raw = data.get("quotes")
+    for topic in raw if isinstance(raw, list) else []:
+        quotes = [str(q) for q in topic.get("texts", [])]
+        kept = [] if gone is None else [q for q in quotes if q not in gone]
+        removed += len(quotes) - len(kept)
+        if kept:
+            kept_topics.append({**topic, "texts": kept})
+    return {**data, "quotes": kept_topics}, removed

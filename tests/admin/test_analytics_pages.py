@@ -14,13 +14,14 @@ from collections.abc import Callable
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
 from bot.admin.analytics import lagesbild
 from bot.admin.analytics.models import LagesbildReport
 from bot.app import lagesbild_context
 from bot.conversation.models import Message, MessageNlu
-from bot.web.keys import clock_key, db_key
+from bot.web.keys import clock_key, db_key, retention_key
 from core.db import AsyncDatabase, make_engine, make_sessionmaker
 from tests.admin.analytics_data import MONDAY, Team, build
 from tests.admin.conftest import AdminBrowser
@@ -185,3 +186,48 @@ async def test_the_gateway_runs_the_weekly_report_in_the_background(db_url: str,
             await context.__anext__()
         await database.dispose()
     assert stored == [MONDAY]
+
+
+async def test_erasing_a_conversation_removes_its_words_from_every_stored_lagesbild(
+    admin_browser: AdminBrowser, week: Team, db_url: str
+) -> None:
+    status, html, final = await admin_browser.post("/admin/lagesbild", {"vecka": "2026-12-02"})
+    assert status == 200 and "Hur startar jag eget företag? Mitt personnummer är" in html
+    status, _, _ = await admin_browser.post(
+        "/admin/privacy/erase", {"vad": "conversation", "varde": "c3", "bekrafta": "ja"}
+    )
+    assert status == 200
+    status, html = await admin_browser.get(final)
+    assert status == 200
+    assert "Hur startar jag eget företag? Mitt personnummer är" not in html  # c3's words are gone
+    assert "Lägesbild v. 49 2026" in html and 'id="diagram-amnen"' in html  # the figures stay
+
+
+async def test_a_lagesbild_keeps_its_quotes_only_as_long_as_the_transcripts(
+    admin_browser: AdminBrowser, week: Team, db_url: str, gateway: TestClient
+) -> None:
+    status, _, final = await admin_browser.post("/admin/lagesbild", {"vecka": "2026-12-02"})
+    assert status == 200
+    report_id = int(final.rsplit("/", 1)[1])
+    engine = make_engine(db_url)
+    factory = make_sessionmaker(engine)
+
+    def age_report() -> None:
+        with factory.begin() as s:
+            s.execute(update(LagesbildReport).where(LagesbildReport.id == report_id)
+                      .values(generated_at=dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)))
+
+    await asyncio.to_thread(age_report)
+    counts = await gateway.app[retention_key].purge()
+    assert counts["lagesbild_quotes"] >= 1
+
+    def stored() -> dict[str, object]:
+        with factory() as s:
+            report = s.get(LagesbildReport, report_id)
+            assert report is not None
+            return report.data
+
+    data = await asyncio.to_thread(stored)
+    engine.dispose()
+    assert data["quotes"] == []
+    assert data["topics"]  # the figures stay

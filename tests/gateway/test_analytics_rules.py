@@ -103,3 +103,27 @@ def test_questions_are_grouped_by_their_normalised_wording() -> None:
 ])
 def test_quotes_mask_personal_data(text: str, expected: str) -> None:
     assert rules.mask_quote(text) == expected
+
+
+def test_a_reports_quotes_of_erased_texts_go_and_the_rest_stay() -> None:
+    data = {"topics": [{"id": "financing"}], "quotes": [
+        {"topic": "Finansiering", "texts": ["Vi behöver ett lån", "Kan vi få en garanti?"]},
+        {"topic": "Starta företag", "texts": ["Hur startar jag eget företag?"]},
+    ]}
+    # the erased messages as written; the report holds them as quoted (white space folded)
+    kept, removed = rules.without_quotes(data, ["Vi behöver ett lån", "Hur startar jag  eget\nföretag?"])
+    assert removed == 2
+    assert kept == {"topics": [{"id": "financing"}],
+                    "quotes": [{"topic": "Finansiering", "texts": ["Kan vi få en garanti?"]}]}
+    assert data["quotes"][0]["texts"] == ["Vi behöver ett lån", "Kan vi få en garanti?"]  # not changed in place
+
+
+def test_expired_reports_lose_every_quote_and_keep_their_figures() -> None:
+    data = {"topics": [{"id": "financing"}], "quotes": [{"topic": "Finansiering", "texts": ["a", "b"]}]}
+    assert rules.without_quotes(data) == ({"topics": [{"id": "financing"}], "quotes": []}, 2)
+
+
+def test_an_erased_personnummer_is_matched_in_its_masked_quoted_form() -> None:
+    text = "Mitt personnummer är 19121212-1212, kan ni ringa?"
+    data = {"quotes": [{"topic": "X", "texts": [rules.quote_of(text)]}]}
+    assert rules.without_quotes(data, [text]) == ({"quotes": []}, 1)

@@ -50,7 +50,7 @@ def test_the_notice_before_the_first_message_a_masked_number_and_erasing_the_cha
     box.fill(f"Hej, mitt personnummer är {PNR}")
     box.press("Enter")
     log = company.get_by_role("log", name="Meddelanden i chatten")
-    expect(log.get_by_text("[personnummer borttaget]")).to_be_visible()
+    expect(log.get_by_text("Hej, mitt personnummer är [personnummer borttaget]", exact=True)).to_be_visible()
     expect(log.get_by_text("sparar vi inte personnummer")).to_be_visible()
     expect(notice).to_be_hidden()  # shown before the first message only
     assert not any("9876" in t for t in stored_texts(db_url))

@@ -102,7 +102,7 @@ async def test_expired_chats_tickets_and_tracker_events_go_and_recent_ones_stay(
     clock.advance(86400)
     assert await purge.run_if_due() == {
         "messages": 0, "tickets": 0, "conversations": 0, "inbound_receipts": 0, "audit_entries": 0,
-        "tracker_events": 0,
+        "lagesbild_quotes": 0, "tracker_events": 0,
     }
 
 

@@ -166,7 +166,7 @@ def typical_quotes(texts: list[str]) -> list[str]:
     seen: set[str] = set()
     low, high = QUOTE_LENGTH
     for text in texts:
-        masked = rules.mask_quote(" ".join(text.split()))
+        masked = rules.quote_of(text)
         key = rules.question_key(masked)
         if not low <= len(masked) <= high or key in seen:
             continue

@@ -120,6 +120,7 @@ async def erase_data(request: web.Request) -> web.StreamResponse:
     counts = await privacy.erase(
         request.app[db_key], request.app[tracker_key], found, account.id,
         f"{account.name} <{account.email}>", now_of(request), "admin_request",
+        request.app[core_key].ctx.copies,
     )
     await request.app[core_key].ctx.announce.queue("erased", None)  # consoles drop the erased chats
     query = {f"n_{k}": str(v) for k, v in counts.items()}

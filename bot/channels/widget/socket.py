@@ -217,7 +217,8 @@ class WidgetConnection(JsonSocket):
         async with core.ctx.sessions() as s:
             found = await privacy.find(s, privacy.Lookup("conversation", self.conversation_id))
         await privacy.erase(
-            core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request"
+            core.ctx.sessions, self.tracker, found, None, ERASED_BY_COMPANY, core.ctx.now(), "company_request",
+            core.ctx.copies,
         )
         await core.ctx.announce.queue("erased", None)  # consoles refresh; waiting companies move up
         await self.send({"type": "erased", "message": texts.CHAT_ERASED})
