@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test setup db model lint unit data-validate story-test e2e browser-deps bench clean
+.PHONY: run test checks setup db model lint unit data-validate story-test e2e browser-deps bench clean
 
 run: setup db model
 	$(PY) -m scripts.stack
@@ -31,7 +31,7 @@ lint: setup
 	.venv/bin/lint-imports --no-cache
 
 unit: setup
-	.venv/bin/pytest -m "not e2e and not browser" -q
+	.venv/bin/pytest -m "not e2e and not browser" -q --durations=15
 
 data-validate: model
 	$(RASA) data validate --config config.yml --domain domain.yml --data data
@@ -47,8 +47,14 @@ browser-deps:
 	@bash scripts/install_browser.sh
 
 # Every test: lint and types, unit tests, the training data, the dialogue stories, and the
-# end-to-end runs against a real Rasa server, action server, gateway and browser.
-test: setup lint unit data-validate story-test e2e
+# end-to-end runs against a real Rasa server, action server, gateway and browser. Lint and
+# the unit tests need no model, so they run while it trains (two jobs on two cores; each
+# job's output is printed when it ends).
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target checks model
+	$(MAKE) --no-print-directory data-validate story-test e2e
+
+checks: lint unit
 
 bench: setup db model
 	$(PY) -m bench.run
