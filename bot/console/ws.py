@@ -26,7 +26,7 @@ from bot.web.keys import (
 )
 from bot.web.security import is_same_origin, json_exception
 from bot.web.session_cookie import session_token
-from bot.web.socket import ACCOUNT_ENDED, JsonSocket, decode_frame
+from bot.web.socket import ACCOUNT_ENDED, JsonSocket, decode_frame, run_connection
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     async with request.app[websockets_key].serving(ws, advisor.id):
-        await ConsoleConnection(request, ws, advisor, token).run()
+        await run_connection(ws, ConsoleConnection(request, ws, advisor, token).run())
     return ws
 
 

@@ -22,6 +22,20 @@ log = logging.getLogger(__name__)
 ACCOUNT_ENDED = 4401
 
 
+async def run_connection(ws: web.WebSocketResponse, connection: Awaitable[None]) -> web.WebSocketResponse:
+    """Run an upgraded connection to its end. An unexpected error (the database away for a
+    moment, say) is logged and closes the socket with 1011, so the client reconnects; it
+    must never reach the error middleware, which would write an HTTP 500 into the upgraded
+    stream (the client would read it as a corrupt frame)."""
+    try:
+        await connection
+    except Exception:
+        log.exception("WebSocket connection failed; closing it with 1011")
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
+    return ws
+
+
 class OpenSockets:
     """The gateway's open WebSockets and the tasks serving them.
 

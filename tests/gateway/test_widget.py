@@ -349,3 +349,22 @@ async def test_a_message_in_flight_when_the_gateway_stops_is_answered_after_the_
     await back.connect(company.conversation_id, last_seq=ack["seq"])
     reply = await back.wait_message("bot", "Hej!")
     assert reply["seq"] == ack["seq"] + 1
+
+
+async def test_a_database_error_during_the_hello_closes_the_socket_with_1011_not_a_broken_frame(
+    gateway: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    async def database_away(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("the database system is shutting down"))
+
+    monkeypatch.setattr(core_of(gateway).intake, "open", database_away)
+    ws = await gateway.ws_connect("/widget/ws", headers={"Origin": origin_of(gateway)})
+    await ws.send_json({"type": "hello", "protocol": 1})
+    closing = await ws.receive()
+    # A clean close the widget answers by reconnecting; never an HTTP 500 written into the
+    # upgraded stream (which the client reads as a frame with reserved bits set: 1002).
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert closing.data == aiohttp.WSCloseCode.INTERNAL_ERROR
+    assert "closing it with 1011" in caplog.text

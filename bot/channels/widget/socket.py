@@ -18,7 +18,7 @@ from bot.rules.ratelimit import TokenBucket, retry_after
 from bot.rules.validation import Invalid
 from bot.web.keys import core_key, hub_key, limits_key, settings_key, tracker_key, websockets_key
 from bot.web.security import is_same_origin, json_error, rate_limited
-from bot.web.socket import MAX_FRAME, JsonSocket, decode_frame
+from bot.web.socket import MAX_FRAME, JsonSocket, decode_frame, run_connection
 
 CHANNEL_NAME = "widget"
 
@@ -45,7 +45,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
         async with request.app[websockets_key].serving(ws):
-            await WidgetConnection(request, ws, address).run()
+            await run_connection(ws, WidgetConnection(request, ws, address).run())
         return ws
     finally:
         limits.socket_closed(address)
