@@ -81,6 +81,7 @@ class FakeSlackThread:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
+        self.loop.close()  # an unclosed loop leaks its self-pipe sockets into a later test
 
 
 @dataclass

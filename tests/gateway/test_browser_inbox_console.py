@@ -363,6 +363,8 @@ def test_keyboard_first_next_chat_claim_canned_and_close(
 
     adv.keyboard.press("j")  # next chat: the only one, in the queue
     expect(adv.get_by_role("heading", name=re.compile("^Chatt "))).to_be_visible()
+    # "t" works like the button it stands for, so it waits until the chat shows that button
+    expect(adv.get_by_role("button", name="Ta chatten")).to_be_visible()
     adv.keyboard.press("t")  # take it
     reply = adv.get_by_role("textbox", name="Svar till företaget")
     expect(reply).to_be_focused()

@@ -86,6 +86,7 @@ class ServedGateway:
         asyncio.run_coroutine_threadsafe(cleanup(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
+        self.loop.close()  # an unclosed loop leaks its self-pipe sockets into a later test
 
     def logged_in_headers(self) -> dict[str, str]:
         """A console session: its cookie, CSRF token and Origin, for the fuzzed calls."""
