@@ -5,6 +5,7 @@ activate (or restore) and throw away. Activation is the supervisor's swap (no do
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,26 +103,24 @@ async def model_page(request: web.Request) -> web.StreamResponse:
 
 
 async def activate_model(request: web.Request) -> web.StreamResponse:
-    account = await require_admin(request)
-    await post_form(request)
-    model_id = int(request.match_info["id"])
-    model_dir = request.app[settings_key].model_dir
-    try:
-        await transact(request, registry.activate, model_id, model_dir, actor_of(account), now_of(request))
-    except (Invalid, NotFound) as exc:
-        message = exc.problems[0].message if isinstance(exc, Invalid) else exc.message
-        return await _render_list(request, account, status=409, error=message)
-    raise done("/admin/models", "aktiveras")
+    return await _change_model(request, registry.activate, "aktiveras")
 
 
 async def discard_model(request: web.Request) -> web.StreamResponse:
+    return await _change_model(request, registry.discard, "slangd")
+
+
+async def _change_model(
+    request: web.Request, change: Callable[..., ModelRecord], notice: str
+) -> web.StreamResponse:
+    """Activate or throw away the model in the URL; a refusal is shown on the list (409)."""
     account = await require_admin(request)
     await post_form(request)
     model_id = int(request.match_info["id"])
     model_dir = request.app[settings_key].model_dir
     try:
-        await transact(request, registry.discard, model_id, model_dir, actor_of(account), now_of(request))
+        await transact(request, change, model_id, model_dir, actor_of(account), now_of(request))
     except (Invalid, NotFound) as exc:
         message = exc.problems[0].message if isinstance(exc, Invalid) else exc.message
         return await _render_list(request, account, status=409, error=message)
-    raise done("/admin/models", "slangd")
+    raise done("/admin/models", notice)
