@@ -11,6 +11,7 @@ erased from the admin page, or by the company itself ("radera min chatt").
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -231,8 +232,10 @@ async def test_a_marker_written_everywhere_is_gone_from_both_databases_after_era
     await company.wait_message("system", "Tack för din kommentar")
     await eventually(lambda: len(smtp.inbox.messages) == 1)
 
-    # An admin filed the company's question as a training example (review list).
-    file_first_question(db_url, widget_id)
+    # An admin filed the company's question as a training example (review list). From a
+    # thread: a blocking write on this loop's thread would wait for a lock that only the
+    # in-process gateway, on this same loop, can release.
+    await asyncio.to_thread(file_first_question, db_url, widget_id)
 
     # 2. A ticket left from another widget chat, with e-mail and phone.
     ticketing = widget(gateway)
