@@ -214,7 +214,8 @@ class ResendingWidget:
         deadline = time.monotonic() + ANSWER_TIMEOUT
         while True:
             for base in order:
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError, KeyError):
+                with contextlib.suppress(aiohttp.ClientError, aiohttp.WSMessageTypeError, asyncio.TimeoutError, OSError,
+                                         KeyError):  # a close (1011: the database away) means: try again
                     ws = await self.http.ws_connect(f"{base.replace('http', 'ws', 1)}/widget/ws",
                                                     headers={"Origin": base})
                     last_seq = max(self.seen, default=0)
