@@ -19,9 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.run import intent_f1
 from core.settings import PROJECT_ROOT
 from scripts.model import RASA, ensure_spacy, rasa_env
+
+RASA_PYTHON = RASA.parent / "python"
 
 RESULTS = PROJECT_ROOT / "bench" / "pipelines" / "holdout.json"
 
@@ -54,8 +58,32 @@ def measure(config: Path, train: Path, test: Path, work: Path) -> dict[str, Any]
     return {
         "weighted_f1": figures["weighted_f1"],
         "macro_f1": figures["macro_f1"],
+        "retrieval_accuracy": retrieval_accuracy(work / f"{name}.tar.gz", test, work),
         "nlu_training_seconds": seconds,
     }
+
+
+def retrieval_accuracy(model: Path, test: Path, work: Path) -> float | None:
+    """Share of the held-out faq/… and chitchat/… questions answered with their own answer
+    (the intent and the answer within it both right), through `training.rasa_evaluate`."""
+    wanted = {}
+    for block in (yaml.safe_load(test.read_text(encoding="utf-8")) or {}).get("nlu", []):
+        if "/" in str(block.get("intent", "")):
+            for line in str(block.get("examples", "")).splitlines():
+                if line.strip().startswith("- "):
+                    wanted[line.strip()[2:].strip()] = block["intent"]
+    if not wanted:
+        return None
+    questions = work / "retrieval-questions.yml"
+    questions.write_text(yaml.safe_dump({"questions": [{"text": t} for t in wanted]}, allow_unicode=True),
+                         encoding="utf-8")
+    output = subprocess.run(
+        [str(RASA_PYTHON), "-m", "training.rasa_evaluate", "--set", str(questions), str(model)],
+        cwd=PROJECT_ROOT, check=True, env=rasa_env(), capture_output=True, text=True,
+    ).stdout
+    predicted = json.loads(output.strip().splitlines()[-1])[model.name]
+    right = sum(1 for text, key in wanted.items() if predicted.get(text, {}).get("intent") == key)
+    return round(right / len(wanted), 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"==> {config}: training on 80 %, testing on 20 % (seed {args.seed})", flush=True)
             measured = measure(config.resolve(), train, test, work)
             results[str(config)] = {"seed": args.seed, **measured}
-            print(f"    weighted F1 {measured['weighted_f1']}", flush=True)
+            print(f"    weighted F1 {measured['weighted_f1']}, retrieval answers right "
+                  f"{measured['retrieval_accuracy']}", flush=True)
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -47,8 +47,8 @@ async def measure(model: Path, overrides: dict[str, str]) -> dict[str, Any]:
     try:
         stack.start(timeout=600)
         load_seconds = round(time.monotonic() - started, 1)
-        one = await latency(settings.rasa_url, clients=1, conversations_per_client=5)
-        ten = await latency(settings.rasa_url, clients=10, conversations_per_client=2)
+        one = await latency(settings.rasa_url, clients=1, conversations_per_client=5, token=settings.rasa_token)
+        ten = await latency(settings.rasa_url, clients=10, conversations_per_client=2, token=settings.rasa_token)
         memory = round(rss_mib(stack.processes["rasa"].pid), 1)
     finally:
         stack.stop()

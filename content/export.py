@@ -100,7 +100,7 @@ def load_project(session: Session) -> Project:
 
 
 def _response_known(action: str, project: Project) -> bool:
-    # utter_faq answers every faq/* response (the ResponseSelector picks one).
+    # utter_faq answers every faq/* response (the retrieval selector, nlu/retrieval_selector.py, picks one).
     return action in project.responses or any(name.startswith(action + "/") for name in project.responses)
 
 

@@ -20,7 +20,7 @@ from core.db import Base
 
 REFERRAL = "referral"  # answered by action_referral from the directory topic with the same id
 CONVERSATION = "conversation"  # answered by a response (utter_<intent>) or a custom action
-RETRIEVAL = "retrieval"  # group/sub-intent (faq/is_it_free), answered by the ResponseSelector
+RETRIEVAL = "retrieval"  # group/sub-intent (faq/is_it_free), answered by nlu.retrieval_selector
 KINDS = (REFERRAL, CONVERSATION, RETRIEVAL)
 
 REFERRAL_ACTION = "action_referral"

@@ -86,7 +86,7 @@ def label_set(domain: Mapping[str, Any]) -> dict[str, list[str]]:
         # (Rasa adds one per retrieval intent), which the intents already account for.
         "actions": [a for a in _names(domain.get("actions")) if not a.startswith("utter_")],
         "forms": _names(domain.get("forms")),
-        # The ResponseSelector has one label per retrieval answer (utter_faq/<key>).
+        # The retrieval selector has one label per retrieval answer (utter_faq/<key>).
         "retrieval": [r for r in responses if "/" in r],
         "responses": [r for r in responses if "/" not in r],
     }

@@ -23,7 +23,10 @@ import yaml
 def _intent(parsed: dict[str, Any]) -> tuple[str, float]:
     intent = parsed.get("intent") or {}
     name, confidence = str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
-    selector = (parsed.get("response_selector") or {}).get(name) or {}
+    # Our RetrievalSelector answers under the group's name; Rasa's ResponseSelector under "default".
+    selectors = parsed.get("response_selector") or {}
+    selector = selectors.get(name) or (selectors.get("default") if "/" not in name and name in
+                                       (selectors.get("all_retrieval_intents") or []) else None) or {}
     key = (selector.get("response") or {}).get("intent_response_key")
     return (str(key) if key else name), confidence
 

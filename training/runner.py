@@ -369,7 +369,11 @@ class Runner:
                 await asyncio.wait_for(process.wait(), 10)
             raise
         self._tails[job_id] = log_tail
-        await self._update(job_id, log_tail=log_tail)
+        # The last progress too: a short training can end between two heartbeats.
+        final: dict[str, Any] = {"log_tail": log_tail}
+        if track:
+            final.update(component=progress.component[:64], epoch=progress.epoch, epochs=progress.epochs)
+        await self._update(job_id, **final)
         return code, "".join(chunks)
 
     # ------------------------------------------------------------------ the row

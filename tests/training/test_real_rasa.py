@@ -65,7 +65,11 @@ async def test_a_tiny_project_is_trained_then_fine_tuned_and_evaluated_by_the_re
     evaluation.add(heldout, "hej hej", "greet")
     evaluation.add(heldout, "kan vi få ett lån", "financing")
     model_dir = tmp_path / "models"
-    runner = Runner(database.sessions, model_dir, tmp_path / "work", default_tools(), heldout,
+    tools = default_tools()
+    # A training cache of its own: one shared with earlier runs would restore DIET instead of
+    # training it, and there would be no epochs to read.
+    tools.env["RASA_CACHE_DIRECTORY"] = str(tmp_path / "rasa-cache")
+    runner = Runner(database.sessions, model_dir, tmp_path / "work", tools, heldout,
                     exporter=tiny_exporter(EXAMPLES))
 
     async def run() -> tuple[TrainingJob, int]:
@@ -74,7 +78,7 @@ async def test_a_tiny_project_is_trained_then_fine_tuned_and_evaluated_by_the_re
         while job_id in runner.tasks:
             async with database.sessions() as session:
                 row = await session.get(TrainingJob, job_id)
-            if row is not None and row.stage == m.TRAIN:
+            if row is not None and row.stage in (m.TRAIN, m.EVALUATE):  # kept once training ends
                 seen_epochs = max(seen_epochs, row.epochs)
             await asyncio.sleep(0.5)
         async with database.sessions() as session:
