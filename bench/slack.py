@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 
 from bench.fake_slack import SIGNING_SECRET, TOKEN, FakeSlack, SlackSide
 from bench.gateway import MESSAGES, percentiles, turn_latencies
+from bench.limits import NO_LIMITS
 
 
 @dataclass
@@ -75,6 +76,7 @@ async def slack_gateway(rasa_url: str, rasa_token: str) -> AsyncIterator[SlackBe
                 "GATEWAY_PORT": str(port),
                 "OPENING_HOURS": "always",
                 "LOG_LEVEL": "WARNING",
+                **NO_LIMITS,
                 "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",

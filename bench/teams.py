@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bench.fake_botframework import FakeBotFramework, Post
 from bench.gateway import percentiles
+from bench.limits import NO_LIMITS
 from bench.serving import serve
 
 MESSAGES = ("hej", "vi behöver ett lån till en ny maskin", "hur kontaktar jag dem?", "tack för hjälpen")
@@ -76,6 +77,7 @@ async def teams_gateway(rasa_url: str, rasa_token: str, teams_env: dict[str, str
                 "RASA_TOKEN": rasa_token,
                 "OPENING_HOURS": "always",
                 "LOG_LEVEL": "WARNING",
+                **NO_LIMITS,
                 **teams_env,
             }
         )

@@ -62,6 +62,12 @@ def rasa_env() -> dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # Rasa 3.6 adds the retrieval actions (utter_faq, utter_chitchat) to the domain in the
+    # order of a set of strings, which changes with Python's hash seed: the domain's
+    # fingerprint then differs between two trainings of the same project, and fine-tuning
+    # (the admin's quick path) refuses about every other time ("keys that affect the
+    # training of core components have changed"). One seed for every Rasa run.
+    env["PYTHONHASHSEED"] = "0"
     return env
 
 

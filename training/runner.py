@@ -53,6 +53,8 @@ INTERRUPTED_MESSAGE = (
     "Träningen avbröts när tjänsten startades om. Den aktiva modellen är oförändrad; starta träningen igen."
 )
 CANCELLED_MESSAGE = "Träningen avbröts. Den aktiva modellen är oförändrad."
+FINETUNE_REFUSED = ("Rasa kunde inte finjustera den aktiva modellen (den tränades med andra inställningar), "
+                    "så modellen tränas från början i stället.")
 
 class Busy(Exception):
     """Another training is already queued or running."""
@@ -243,6 +245,15 @@ class Runner:
                      "--epoch-fraction", str(self.epoch_fraction)]
         started = asyncio.get_running_loop().time()
         code, output = await self._call(job_id, argv, track=True)
+        if code != 0 and chosen.mode == plan.FINETUNE and "Cannot finetune" in output:
+            # Rasa refuses to fine-tune a model whose recorded fingerprints differ (e.g. a
+            # model trained elsewhere): the same training in full instead of a failure.
+            chosen = plan.Plan(plan.FULL, FINETUNE_REFUSED)
+            async with self.sessions() as session:
+                estimate = await session.run_sync(estimate_for, chosen.mode)
+            await self._update(job_id, mode=chosen.mode, mode_reason=chosen.reason, estimate_seconds=estimate)
+            argv = argv[: argv.index("--finetune")]
+            code, output = await self._call(job_id, argv, track=True)
         trained = folder / "out" / f"{name}.tar.gz"
         if code != 0 or not trained.is_file():
             raise _Failed("Träningen misslyckades (se loggen nedan). Den aktiva modellen är oförändrad.",

@@ -6,8 +6,9 @@
 
 Behaviour from the environment: FAKE_RASA_VALIDATE_FAIL (validation prints a Rasa error
 and exits 1), FAKE_RASA_TRAIN_FAIL, FAKE_RASA_EPOCH_SECONDS (per epoch, default 0.01),
-FAKE_RASA_EPOCHS (default 4), FAKE_RASA_CALLS (a file each call's argv is appended to), FAKE_RASA_VALIDATE_SECONDS
-(validation is silent this long, longer than a heartbeat).
+FAKE_RASA_EPOCHS (default 4), FAKE_RASA_REFUSE_FINETUNE (a --finetune training exits
+as Rasa does when the base model's fingerprints differ), FAKE_RASA_CALLS (a file each
+call's argv is appended to), FAKE_RASA_VALIDATE_SECONDS (validation is silent this long, longer than a heartbeat).
 The model is a real tar.gz with Rasa's metadata.json (the domain), as the registry reads it.
 """
 
@@ -41,6 +42,10 @@ def train(argv: list[str]) -> int:
     print()
     if os.environ.get("FAKE_RASA_TRAIN_FAIL"):
         print("ERROR rasa.main - MemoryError", flush=True)
+        return 1
+    if os.environ.get("FAKE_RASA_REFUSE_FINETUNE") and "--finetune" in argv:  # Rasa's own wording
+        print("InvalidConfigException: Cannot finetune because keys that affect the training of core "
+              "components have changed.", flush=True)
         return 1
     domain = yaml.safe_load(Path(_arg(argv, "--domain")).read_text(encoding="utf-8"))
     out = Path(_arg(argv, "--out"))

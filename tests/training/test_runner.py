@@ -81,6 +81,19 @@ async def test_an_edit_with_the_same_labels_is_fine_tuned_from_the_active_model_
     assert await active_model(database) == ACTIVE
 
 
+async def test_when_rasa_refuses_to_fine_tune_the_job_trains_in_full_instead_and_says_why(
+        make_runner: Callable[..., Runner], database: AsyncDatabase, calls: Path) -> None:
+    runner = make_runner(FAKE_RASA_REFUSE_FINETUNE="1")
+    job = await finished(runner, await runner.start(ANNA))
+    assert (job.state, job.mode) == (m.SUCCEEDED, FULL)
+    assert "tränas från början" in job.mode_reason
+    trainings = [argv for argv in called(calls) if argv[0] == "train"]
+    assert ["--finetune" in argv for argv in trainings] == [True, False]
+    async with database.sessions() as session:
+        record = await session.scalar(select(ModelRecord).where(ModelRecord.file_name == job.model_file))
+    assert record is not None and record.mode == FULL
+
+
 async def test_the_same_content_again_reuses_the_model_without_training(
         make_runner: Callable[..., Runner], calls: Path) -> None:
     runner = make_runner()
