@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test checks setup db model lint unit data-validate story-test e2e browser-deps bench clean
+.PHONY: run test checks with-model setup db model lint unit data-validate story-test e2e browser-deps bench clean
 
 run: setup db model
 	$(PY) -m scripts.stack
@@ -47,14 +47,18 @@ browser-deps:
 	@bash scripts/install_browser.sh
 
 # Every test: lint and types, unit tests, the training data, the dialogue stories, and the
-# end-to-end runs against a real Rasa server, action server, gateway and browser. Lint and
-# the unit tests need no model, so they run while it trains (two jobs on two cores; each
-# job's output is printed when it ends).
+# end-to-end runs against a real Rasa server, action server, gateway and browser. Two chains
+# on the two cores: lint and the unit tests need no model; the other chain trains it, then
+# checks the data and the stories and runs the end-to-end tests (each chain's output is
+# printed when it ends). They share nothing: every PostgreSQL test has its own schema, and
+# the fault tests stop and restart private PostgreSQL and Redis servers of their own.
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target checks model
-	$(MAKE) --no-print-directory data-validate story-test e2e
+	$(MAKE) --no-print-directory -j2 --output-sync=target checks with-model
 
 checks: lint unit
+
+with-model: model
+	$(MAKE) --no-print-directory data-validate story-test e2e
 
 bench: setup db model
 	$(PY) -m bench.run
