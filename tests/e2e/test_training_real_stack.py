@@ -51,11 +51,19 @@ def active_model(stack: Settings) -> str:
         engine.dispose()
 
 
+# Every gateway reads the serving row once a second and moves new turns to the server it
+# names (bot/conversation/rasa_target.py): a turn sent within that second may still get the
+# previous model.
+GATEWAY_FOLLOWS_SECONDS = 1.0
+
+
 def wait_active(stack: Settings, model: str, timeout: float = 600) -> None:
+    """Until the serving row names `model` and the gateway has had time to follow it."""
     deadline = time.monotonic() + timeout
     while active_model(stack) != model:
         assert time.monotonic() < deadline, f"{model} was not active within {timeout:.0f} s"
         time.sleep(1)
+    time.sleep(GATEWAY_FOLLOWS_SECONDS + 1.0)
 
 
 def ask(page: Any, url: str) -> Any:
