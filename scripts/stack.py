@@ -36,8 +36,6 @@ from scripts.model import RASA_PYTHON, rasa_env
 from scripts.supervisor import ManagedProcess, say
 
 APP_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
-# The niceness of a Rasa server while it loads a model beside the serving one.
-LOADING_NICENESS = 10
 # How long a second Rasa server may take to load a requested model.
 SWAP_TIMEOUT_SECONDS = 600.0
 
@@ -265,8 +263,6 @@ class Stack:
             generation = current.generation
         port = free_port()
         process = self._managed("rasa-next", self._rasa_argv(path, port), self._rasa_env())
-        # Loading a model takes a core for ~15 s: the serving Rasa and the gateway go first.
-        process.niceness = LOADING_NICENESS
         process.start()
         say(f"starting {path.name} on port {port} beside the active model")
         self.swap = Swap(path.name, f"http://{self.settings.rasa_host}:{port}", process, generation,
@@ -296,9 +292,6 @@ class Stack:
         if not switched:  # someone else switched meanwhile: this server is not needed
             swap.process.stop()
             return
-        if not swap.process.renice(0):
-            say("the new Rasa server keeps its lower priority (raising it needs privileges)")
-            swap.process.niceness = 0  # a restart after a crash runs at the normal priority
         old = self.processes.get("rasa")
         swap.process.name = "rasa"
         self.processes["rasa"] = swap.process

@@ -41,9 +41,6 @@ class ManagedProcess:
     started_at: float = 0.0
     restarts: int = 0  # consecutive restarts without a healthy minute in between
     restart_at: float | None = None
-    # Above 0: the process yields the CPU to the others (a Rasa server loading a model
-    # beside the serving one).
-    niceness: int = 0
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -59,26 +56,7 @@ class ManagedProcess:
         )
         self.started_at = time.monotonic()
         self.restart_at = None
-        if self.niceness:
-            self.renice(self.niceness)
         return self.process
-
-    def renice(self, niceness: int) -> bool:
-        """Set the niceness of every thread of the process (Linux's is per thread; threads
-        started later inherit it). Raising the priority again needs privileges: False when
-        it was refused, and the process keeps its niceness."""
-        self.niceness = niceness
-        if self.process is None:
-            return False
-        tasks = Path(f"/proc/{self.process.pid}/task")
-        ids = [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [self.process.pid]
-        try:
-            for task_id in ids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.setpriority(os.PRIO_PROCESS, task_id, niceness)
-        except PermissionError:
-            return False
-        return True
 
     @property
     def pid(self) -> int:

@@ -18,7 +18,7 @@ import pytest
 from core import serving
 from core.db import make_async_engine, make_async_sessionmaker, make_engine, make_sessionmaker
 from scripts.db import upgrade
-from scripts.stack import APP_PYTHON, LOADING_NICENESS, Stack, isolated_settings
+from scripts.stack import APP_PYTHON, Stack, isolated_settings
 from scripts.supervisor import ManagedProcess, restart_delay
 
 FAKE = str(Path(__file__).with_name("fake_process.py"))
@@ -127,22 +127,6 @@ def test_a_requested_model_is_started_beside_the_active_one_and_switched_to(
     assert old.running(), "the previous server keeps answering the turns already sent to it"
     poll_until(stack, lambda: not old.running(), timeout=15)
     assert stack.processes["rasa"].running()
-
-
-def test_a_model_loads_at_a_lower_priority_and_serves_at_the_normal_one(
-    make_stack: Callable[..., FakeStack],
-) -> None:
-    stack = make_stack()
-    stack.start(timeout=30)
-    ask_for(stack, "model-b.tar.gz")
-    poll_until(stack, lambda: stack.swap is not None)  # loading (the stand-in takes half a second)
-    assert stack.swap is not None
-    assert os.getpriority(os.PRIO_PROCESS, stack.swap.process.pid) == LOADING_NICENESS
-    poll_until(stack, lambda: read_serving(stack).generation == 2)
-    serving_now = stack.processes["rasa"]
-    assert serving_now.niceness == 0
-    if os.geteuid() == 0:  # raising the priority again needs privileges
-        assert os.getpriority(os.PRIO_PROCESS, serving_now.pid) == 0
 
 
 def test_a_model_that_does_not_start_leaves_the_active_one_serving(make_stack: Callable[..., FakeStack]) -> None:
