@@ -23,9 +23,7 @@ import yaml
 
 from bench.run import intent_f1
 from core.settings import PROJECT_ROOT
-from scripts.model import RASA, ensure_spacy, rasa_env
-
-RASA_PYTHON = RASA.parent / "python"
+from scripts.model import RASA, RASA_PYTHON, ensure_spacy, rasa_env
 
 RESULTS = PROJECT_ROOT / "bench" / "pipelines" / "holdout.json"
 
