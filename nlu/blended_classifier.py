@@ -24,10 +24,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import linear_model_io
 from nlu.blend import blend
 
 logger = logging.getLogger(__name__)
-MODEL_FILE = "logistic_regression.skops"
+MODEL_STEM = "logistic_regression"
+LEGACY_FILE = "logistic_regression.skops"  # models saved before linear_model_io
 
 
 @DefaultV1Recipe.register(
@@ -61,10 +63,8 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
     # when Rasa's training cache restores the trained component under another node name
     # (the same classifier at another position in a pipeline). A fixed name cannot clash.
     def persist(self) -> None:
-        import skops.io as sio
-
         with self._model_storage.write_to(self._resource) as model_dir:
-            sio.dump(self.clf, model_dir / MODEL_FILE)
+            linear_model_io.save(self.clf, model_dir, MODEL_STEM)
 
     @classmethod
     def load(
@@ -75,17 +75,10 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> BlendedIntentClassifier:
-        import skops.io as sio
-
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
             with model_storage.read_from(resource) as model_dir:
-                path = model_dir / MODEL_FILE
-                # Like Rasa: refuse a file that would make skops load unknown types.
-                untrusted = sio.get_untrusted_types(file=path)
-                if untrusted:
-                    raise ValueError(f"untrusted types in {path}: {untrusted}")
-                component.clf = sio.load(path, trusted=untrusted)
+                component.clf = linear_model_io.load(model_dir, MODEL_STEM, LEGACY_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("No trained %s in the model: it passes messages through.", cls.__name__)
             component.clf = None

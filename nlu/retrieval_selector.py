@@ -27,10 +27,12 @@ from rasa.shared.nlu.constants import INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import linear_model_io
 from nlu.retrieval import per_group, prediction
 
 logger = logging.getLogger(__name__)
-MODEL_FILE = "retrieval_regression.skops"
+MODEL_STEM = "retrieval_regression"
+LEGACY_FILE = "retrieval_regression.skops"  # models saved before linear_model_io
 RESPONSES_FILE = "responses.json"
 
 
@@ -75,11 +77,9 @@ class RetrievalSelector(LogisticRegressionClassifier):
         return self._resource
 
     def persist(self) -> None:
-        import skops.io as sio
-
         with self._model_storage.write_to(self._resource) as model_dir:
             if self.trained:
-                sio.dump(self.clf, model_dir / MODEL_FILE)
+                linear_model_io.save(self.clf, model_dir, MODEL_STEM)
             state = {"responses": self.responses, "retrieval_intents": self.retrieval_intents,
                      "only_key": self.only_key}
             (model_dir / RESPONSES_FILE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
@@ -93,8 +93,6 @@ class RetrievalSelector(LogisticRegressionClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> RetrievalSelector:
-        import skops.io as sio
-
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
             with model_storage.read_from(resource) as model_dir:
@@ -102,13 +100,8 @@ class RetrievalSelector(LogisticRegressionClassifier):
                 component.responses = state["responses"]
                 component.retrieval_intents = state["retrieval_intents"]
                 component.only_key = state.get("only_key")
-                path = model_dir / MODEL_FILE
-                if path.exists():
-                    # Like Rasa: refuse a file that would make skops load unknown types.
-                    untrusted = sio.get_untrusted_types(file=path)
-                    if untrusted:
-                        raise ValueError(f"untrusted types in {path}: {untrusted}")
-                    component.clf = sio.load(path, trusted=untrusted)
+                if linear_model_io.exists(model_dir, MODEL_STEM, LEGACY_FILE):
+                    component.clf = linear_model_io.load(model_dir, MODEL_STEM, LEGACY_FILE)
                     component.trained = True
         except (ValueError, FileNotFoundError):
             logger.warning("No trained %s in the model: it passes messages through.", cls.__name__)
