@@ -6,8 +6,14 @@ only (so plain `spacy.load` reads it back, no custom code to register):
 1. `attribute_ruler`: sets the lemma of every word of our own vocabulary (the training
    data) whatever its case, and of its spelling without å/ä/ö, so that "Lånet",
    "lanet" and "lånet" all become "lån". Users often type without å/ä/ö.
-2. `lemmatizer` (lookup mode, tables from spacy-lookups-data): lemmas for all other words
-   (it does not overwrite lemmas the ruler set).
+2. `lemmatizer` (lookup mode, table from spacy-lookups-data): lemmas for all other words
+   (it does not overwrite lemmas the ruler set). Only the forms whose lemma is a lemma of
+   our vocabulary are kept (`domain_lemma_table`): about 27,000 of 660,000 entries. The
+   words of the training data get their lemma from the ruler, so training sees the same
+   features; an unseen form of a known word ("bidragen") still becomes the known lemma;
+   and a form of a word the data never uses would give a lemma the classifiers have no
+   feature for anyway. The full table cost Rasa about 210 MiB and several seconds of its
+   model load (docs/operations.md, "A leaner Rasa").
 3. `entity_ruler`: Västmanland's municipalities (å/ä/ö optional, inflected endings
    allowed) and company sizes ("12 anställda", "ensamföretagare"), from `nlu/patterns.yml`.
 
@@ -28,8 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import spacy
+import spacy_lookups_data
 import yaml
-from spacy.lookups import load_lookups
+from spacy.lookups import Lookups
+from spacy.util import load_language_data
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "Å": "A", "Ä": "A", "Ö": "O"})
@@ -58,6 +66,14 @@ def training_vocabulary(nlu_dir: Path) -> set[str]:
             for line in str(block.get("examples", "")).splitlines():
                 words.update(w.lower() for w in WORD.findall(line))
     return words
+
+
+def domain_lemma_table(words: Iterable[str], table: dict[str, str]) -> dict[str, str]:
+    """The entries of `table` (form → lemma) whose lemma is a word of `words` or the lemma
+    of one: every form of a word our data knows, nothing of the rest of the language."""
+    known = set(words)
+    lemmas = known | {table.get(word, word).lower() for word in known}
+    return {form: lemma for form, lemma in table.items() if lemma.lower() in lemmas}
 
 
 def lemma_patterns(words: Iterable[str], table: Any) -> list[dict[str, Any]]:
@@ -102,14 +118,16 @@ def static_patterns(path: Path) -> Iterator[dict[str, Any]]:
 
 def build(out_dir: Path) -> None:
     nlp = spacy.blank("sv")
-    # A spaCy Table hashes its keys: look words up through it, never through its items().
-    table = load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
+    table: dict[str, str] = load_language_data(spacy_lookups_data.sv["lemma_lookup"])
     vocabulary = training_vocabulary(ROOT / "data" / "nlu")
+    lookups = Lookups()
+    lookups.add_table("lemma_lookup", domain_lemma_table(vocabulary, table))
 
     ruler = nlp.add_pipe("attribute_ruler")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
     entities = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    nlp.initialize()  # loads the lookup tables; it would also clear the rulers' patterns
+    nlp.initialize()  # loads the full lookup table; it would also clear the rulers' patterns
+    lemmatizer.initialize(lookups=lookups)  # type: ignore[attr-defined]
     ruler.add_patterns(lemma_patterns(vocabulary, table))  # type: ignore[attr-defined]
     entities.add_patterns(list(static_patterns(ROOT / "nlu" / "patterns.yml")))  # type: ignore[attr-defined]
     nlp.meta["name"] = "foretagsstod"
@@ -117,7 +135,8 @@ def build(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out_dir)
     print(f"spaCy pipeline written to {out_dir}: {nlp.pipe_names}, "
-          f"{len(ruler.patterns)} lemma patterns")  # type: ignore[attr-defined]
+          f"{len(ruler.patterns)} lemma patterns, "  # type: ignore[attr-defined]
+          f"{len(lookups.get_table('lemma_lookup'))} of {len(table)} lookup lemmas")
 
 
 if __name__ == "__main__":
