@@ -27,9 +27,10 @@ def main() -> None:
         os.environ.setdefault(name, "1")
     sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
     # The REST channel (credentials.yml) asks callers for the same token.
-    from scripts import rasa_channel
+    from scripts import rasa_channel, rasa_patches
 
     rasa_channel.TOKEN = token
+    rasa_patches.apply()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
