@@ -20,12 +20,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import linear_model_io
 from nlu.blend import blend
+from nlu.sentence_features import has_sentence_features, sentence_matrix
 
 logger = logging.getLogger(__name__)
 MODEL_STEM = "logistic_regression"
@@ -58,6 +58,10 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
     ) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=self.config["C"], max_iter=self.config["max_iter"])
+
+    # Rasa's train() builds its matrix here: the same rows as at prediction.
+    def _create_X(self, messages: list[Message]) -> Any:
+        return sentence_matrix(messages)
 
     # Rasa's LogisticRegressionClassifier names its file after the graph node, which breaks
     # when Rasa's training cache restores the trained component under another node name
@@ -102,10 +106,10 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
             return messages
         # An empty or whitespace-only message has no features: it keeps what DIET said
         # (no intent), and the fallback answers it.
-        scorable = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
+        scorable = [m for m in messages if has_sentence_features(m)]
         if not scorable:
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(scorable))
+        probabilities = self.clf.predict_proba(sentence_matrix(scorable))
         for message, row in zip(scorable, probabilities, strict=True):
             earlier = {
                 str(entry["name"]): float(entry["confidence"])

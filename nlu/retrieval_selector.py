@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import linear_model_io
 from nlu.retrieval import per_group, prediction
+from nlu.sentence_features import has_sentence_features, sentence_matrix
 
 logger = logging.getLogger(__name__)
 MODEL_STEM = "retrieval_regression"
@@ -63,18 +64,22 @@ class RetrievalSelector(LogisticRegressionClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples
                     if e.get(INTENT_RESPONSE_KEY) and e.get(TEXT)
-                    and e.get_sparse_features(TEXT)[1] is not None]
+                    and has_sentence_features(e)]
         self.responses = {str(k): list(v) for k, v in training_data.responses.items()}
         self.retrieval_intents = sorted(training_data.retrieval_intents)
         keys = sorted({str(e.get(INTENT_RESPONSE_KEY)) for e in examples})
         if len(keys) >= 2:
-            self.clf.fit(self._create_X(examples), [str(e.get(INTENT_RESPONSE_KEY)) for e in examples])
+            self.clf.fit(sentence_matrix(examples), [str(e.get(INTENT_RESPONSE_KEY)) for e in examples])
             self.trained = True
         else:  # one answer (or none) needs no classifier
             self.trained = False
             self.only_key = keys[0] if keys else None
         self.persist()
         return self._resource
+
+    # Rasa's train() builds its matrix here: the same rows as at prediction.
+    def _create_X(self, messages: list[Message]) -> Any:
+        return sentence_matrix(messages)
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as model_dir:
@@ -109,8 +114,8 @@ class RetrievalSelector(LogisticRegressionClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.trained:
-            scorable = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
-            rows = self.clf.predict_proba(self._create_X(scorable)) if scorable else []
+            scorable = [m for m in messages if has_sentence_features(m)]
+            rows = self.clf.predict_proba(sentence_matrix(scorable)) if scorable else []
             keys = [str(c) for c in self.clf.classes_]
             for message, row in zip(scorable, rows, strict=True):
                 self._set(message, per_group(keys, [float(p) for p in row]))
