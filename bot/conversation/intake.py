@@ -42,6 +42,7 @@ class Opened:
 class Submitted:
     seq: int
     duplicate: bool
+    conversation_id: str
 
 
 class Intake:
@@ -176,22 +177,64 @@ class Intake:
 
         Personnummer are masked before anything is stored or sent on (the company is told
         once); a satisfaction rating, and the comment after it, stay with the gateway."""
+        which = Conversation.id == conversation_id
+        return await self._submit(which, conversation_id, client_id, text, payload, metadata)
+
+    async def submit_by_key(
+        self,
+        channel: str,
+        external_id: str,
+        text: str,
+        payload: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """`open` and `submit` in one, for a channel that names its conversations and
+        sends no client id (REST): a known conversation is found by the statement that
+        stores the message, so a turn takes one transaction, not a read and then a write.
+        The conversation is opened on first use."""
+        which = (Conversation.channel == channel) & (Conversation.external_id == external_id)
+        try:
+            return await self._submit(which, None, None, text, payload, metadata)
+        except NotFound:
+            opened = await self.open(channel, external_id=external_id)
+            return await self.submit(opened.id, None, text, payload, metadata)
+
+    async def _submit(
+        self,
+        which: Any,
+        conversation_id: str | None,
+        client_id: str | None,
+        text: str,
+        payload: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> Submitted:
         now = self.ctx.now()
         masked = mask_personal_numbers(text)
         try:
             async with self.ctx.sessions.begin() as s:
-                conv = await s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise NotFound()
-                if client_id is not None:
+                if client_id is not None and conversation_id is not None:
                     existing = await store.by_client_id(s, conversation_id, client_id)
                     if existing is not None:
-                        return Submitted(existing.seq, duplicate=True)
+                        return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
+                # The message's number, the conversation's `updated_at` and what the turn
+                # needs of the conversation, in one statement (which also finds it).
+                row = (
+                    await s.execute(
+                        update(Conversation)
+                        .where(which)
+                        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+                        .returning(Conversation.id, Conversation.last_seq, Conversation.state, Conversation.channel)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).one_or_none()
+                if row is None:
+                    raise NotFound()
+                conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
                 survey_answer = csat_rules.is_rating_payload(payload)
                 survey_comment = (
                     not survey_answer
                     and payload is None
-                    and conv.state == rules.CLOSED
+                    and state == rules.CLOSED
                     and await csat.takes_comment(s, conversation_id, now)
                 )
                 to_rasa = not (survey_answer or survey_comment)
@@ -205,9 +248,8 @@ class Intake:
                     client_id=client_id,
                     rasa_status="pending" if to_rasa else None,
                     custom={"metadata": mask_values(metadata)} if metadata else None,
-                    touch=True,
+                    seq=seq,
                 )
-                state, channel = conv.state, conv.channel
                 stored = [store.message_json(message)]
                 if masked.count and not await _told_about_personal_numbers(s, conversation_id):
                     notice = await store.add_message(
@@ -223,19 +265,19 @@ class Intake:
                 if follow_up is not None:
                     stored.append(store.message_json(follow_up))
         except IntegrityError:
-            if client_id is None:
+            if client_id is None or conversation_id is None:
                 raise
             async with self.ctx.sessions() as s:
                 existing = await store.by_client_id(s, conversation_id, client_id)
             if existing is None:
                 raise
-            return Submitted(existing.seq, duplicate=True)
+            return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if to_rasa:
             self.kick(conversation_id)
-        return Submitted(stored[0]["seq"], duplicate=False)
+        return Submitted(stored[0]["seq"], duplicate=False, conversation_id=conversation_id)
 
     async def typing(self, conversation_id: str, typing: bool) -> None:
         """The company is typing: shown to the advisor who owns the chat."""
