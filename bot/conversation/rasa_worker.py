@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
@@ -409,22 +409,43 @@ class RasaWorker:
         verdict = rules.judge_turn(replies)
         now = self.ctx.now()
 
+        shown = [f for f in (_reply_fields(rules.public_reply(reply)) for reply in replies) if f is not None]
+
         async def store_turn() -> tuple[str, list[dict[str, Any]]]:
             stored: list[dict[str, Any]] = []
             async with self.ctx.sessions.begin() as s:
-                conv = await s.get(Conversation, conversation_id)
-                assert conv is not None
-                state = conv.state
-                if state in (rules.BOT, rules.OFFLINE):
-                    for reply in replies:
-                        fields = _reply_fields(rules.public_reply(reply))
-                        if fields is not None:
-                            added = await store.add_message(
-                                s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
-                            )
-                            stored.append(store.message_json(added))
+                # The replies are stored only while the bot still owns the chat (an advisor
+                # may have taken it while Rasa answered): the conversation's state and the
+                # replies' numbers come from one statement.
+                bot_owns = Conversation.state.in_((rules.BOT, rules.OFFLINE))
+                values: dict[str, Any] = {"last_seq": Conversation.last_seq + case((bot_owns, len(shown)), else_=0)}
                 if verdict.hands_off:
-                    conv.rasa_paused = True  # the bot's hand-off action paused it
+                    values["rasa_paused"] = True  # the bot's hand-off action paused it
+                if shown or verdict.hands_off:
+                    state, last_seq = (
+                        await s.execute(
+                            update(Conversation)
+                            .where(Conversation.id == conversation_id)
+                            .values(**values)
+                            .returning(Conversation.state, Conversation.last_seq)
+                            .execution_options(synchronize_session=False)
+                        )
+                    ).one()
+                else:
+                    state = (
+                        await s.execute(select(Conversation.state).where(Conversation.id == conversation_id))
+                    ).scalar_one()
+                if state in (rules.BOT, rules.OFFLINE) and shown:
+                    added = [
+                        store.new_message(
+                            conversation_id, "bot", now=now, reply_to=message.seq, seq=last_seq - len(shown) + 1 + i,
+                            **fields,
+                        )
+                        for i, fields in enumerate(shown)
+                    ]
+                    s.add_all(added)
+                    await s.flush()
+                    stored = [store.message_json(m) for m in added]
                 await store.updated(
                     s, update(Message).where(Message.id == message.id).values(rasa_status="done")
                 )
