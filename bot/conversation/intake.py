@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,10 +45,19 @@ class Submitted:
     conversation_id: str
 
 
+class Taker(Protocol):
+    """The Rasa worker's side of a message stored already claimed (rasa_worker.py)."""
+
+    def can_take(self, conversation_id: str) -> bool: ...
+
+    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None: ...
+
+
 class Intake:
-    def __init__(self, ctx: CoreContext, kick: Callable[[str], object]) -> None:
+    def __init__(self, ctx: CoreContext, kick: Callable[[str], object], taker: Taker | None = None) -> None:
         self.ctx = ctx
         self.kick = kick  # hands a conversation's pending messages to the Rasa worker
+        self.taker = taker
 
     # ------------------------------------------------------------------ opening
 
@@ -223,13 +232,17 @@ class Intake:
                         update(Conversation)
                         .where(which)
                         .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-                        .returning(Conversation.id, Conversation.last_seq, Conversation.state, Conversation.channel)
+                        .returning(
+                            Conversation.id, Conversation.last_seq, Conversation.state, Conversation.channel,
+                            Conversation.rasa_paused, Conversation.page,
+                        )
                         .execution_options(synchronize_session=False)
                     )
                 ).one_or_none()
                 if row is None:
                     raise NotFound()
                 conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
+                paused, page = bool(row[4]), row[5]
                 survey_answer = csat_rules.is_rating_payload(payload)
                 survey_comment = (
                     not survey_answer
@@ -238,6 +251,16 @@ class Intake:
                     and await csat.takes_comment(s, conversation_id, now)
                 )
                 to_rasa = not (survey_answer or survey_comment)
+                # Nothing of the conversation on its way to Rasa: the message is stored
+                # already claimed by this process's worker, which then needs no claim
+                # transaction (the conversation's row, updated above, serializes this
+                # check with every other writer of the conversation).
+                taken = (
+                    to_rasa
+                    and self.taker is not None
+                    and self.taker.can_take(conversation_id)
+                    and not await store.rasa_unfinished(s, conversation_id)
+                )
                 message = await store.add_message(
                     s,
                     conversation_id,
@@ -246,7 +269,8 @@ class Intake:
                     now,
                     payload=payload,
                     client_id=client_id,
-                    rasa_status="pending" if to_rasa else None,
+                    rasa_status=("processing" if taken else "pending") if to_rasa else None,
+                    rasa_started_at=now if taken else None,
                     custom={"metadata": mask_values(metadata)} if metadata else None,
                     seq=seq,
                 )
@@ -274,8 +298,10 @@ class Intake:
             return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
+        if taken and self.taker is not None:
+            self.taker.take(message, (state, paused, channel, page))
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
-        if to_rasa:
+        if to_rasa and not taken:
             self.kick(conversation_id)
         return Submitted(stored[0]["seq"], duplicate=False, conversation_id=conversation_id)
 

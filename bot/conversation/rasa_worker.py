@@ -42,7 +42,7 @@ BOT_REQUEST_HUMAN = "/request_human"
 # A company message the bot could not take (Rasa or the action server down): delivered
 # when the bot is back (`retry_when_back`, or the conversation's next message).
 RETRY = "retry"
-UNFINISHED = ("pending", RETRY, "processing")
+UNFINISHED = store.RASA_UNFINISHED
 # Tries of a transaction while the database restarts (about a minute in all).
 DB_ATTEMPTS = 14
 T = TypeVar("T")
@@ -69,6 +69,8 @@ class RasaWorker:
         self._more: dict[str, bool] = {}
         # The conversation as the claim read it, by message id, for the turn that follows.
         self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
+        # A message stored already claimed (`can_take`, `take`), by conversation id.
+        self._taken: dict[str, Message] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -91,6 +93,21 @@ class RasaWorker:
 
         task.add_done_callback(forget)
         return task
+
+    def can_take(self, conversation_id: str) -> bool:
+        """Whether a company message of this conversation may be stored already claimed
+        by this process (`take`), sparing the worker its claim transaction: nothing of the
+        conversation is under way here. The caller checks, in the transaction that
+        stores it, that no message of the conversation is unfinished anywhere."""
+        task = self._workers.get(conversation_id)
+        return not self._stopping and (task is None or task.done()) and conversation_id not in self._taken
+
+    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None:
+        """Deliver a message stored as `processing` by this process (see `can_take`);
+        `conversation` is its state, rasa_paused, channel and page."""
+        self._taken[message.conversation_id] = message
+        self._conversation[message.id] = conversation
+        self.kick(message.conversation_id)  # while stopping, `stop` puts it back to pending
 
     async def wait_delivered(self, conversation_id: str) -> None:
         """Wait until this process has nothing left to deliver for the conversation."""
@@ -128,15 +145,17 @@ class RasaWorker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._inflight:
+        held = [*self._inflight.values(), *(m.id for m in self._taken.values())]
+        if held:
             async with self.ctx.sessions.begin() as s:
                 await store.updated(
                     s,
                     update(Message)
-                    .where(Message.id.in_(list(self._inflight.values())), Message.rasa_status == "processing")
+                    .where(Message.id.in_(held), Message.rasa_status == "processing")
                     .values(rasa_status="pending", rasa_started_at=None),
                 )
             self._inflight.clear()
+            self._taken.clear()
 
     # ------------------------------------------------------------------ pause and resume
 
@@ -182,8 +201,9 @@ class RasaWorker:
         busy_wait = BUSY_POLL_SECONDS
         while not self._stopping:
             self._dirty.discard(conversation_id)
+            taken = self._taken.pop(conversation_id, None)
             try:
-                claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+                claimed = taken or await self._claim_next(conversation_id, with_retry=not bot_down)
             except (DBAPIError, OSError) as exc:  # the sweeper kicks the conversation again
                 log.warning("database unavailable while claiming for %s: %s", conversation_id, type(exc).__name__)
                 return

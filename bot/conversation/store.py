@@ -13,6 +13,10 @@ from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, 
 from bot.rules import queue as rules
 from bot.rules.personal_numbers import mask_optional
 
+# A message on its way to Rasa (`Message.rasa_status`): waiting, waiting for the bot to be
+# back, or in the middle of its turn.
+RASA_UNFINISHED = ("pending", "retry", "processing")
+
 
 def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -56,6 +60,7 @@ async def add_message(
     advisor_id: int | None = None,
     client_id: str | None = None,
     rasa_status: str | None = None,
+    rasa_started_at: dt.datetime | None = None,
     reply_to: int | None = None,
     touch: bool = False,
     seq: int | None = None,
@@ -77,6 +82,7 @@ async def add_message(
         advisor_id=advisor_id,
         client_id=client_id,
         rasa_status=rasa_status,
+        rasa_started_at=rasa_started_at,
         reply_to=reply_to,
     )
     session.add(message)
@@ -99,6 +105,7 @@ def new_message(
     advisor_id: int | None = None,
     client_id: str | None = None,
     rasa_status: str | None = None,
+    rasa_started_at: dt.datetime | None = None,
     reply_to: int | None = None,
 ) -> Message:
     """A message numbered `seq` (allocated by the caller), not yet added to a session."""
@@ -117,9 +124,20 @@ def new_message(
         advisor_id=advisor_id,
         client_id=client_id,
         rasa_status=rasa_status,
+        rasa_started_at=rasa_started_at,
         reply_to=reply_to,
         created_at=now,
     )
+
+
+async def rasa_unfinished(session: AsyncSession, conversation_id: str) -> bool:
+    """Whether a message of the conversation is still on its way to Rasa."""
+    found = await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.rasa_status.in_(RASA_UNFINISHED))
+        .limit(1)
+    )
+    return found is not None
 
 
 async def by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:
