@@ -82,7 +82,7 @@ def build_core(
     ownership.after_handoff.append(questions.remember)
     return ConversationCore(
         ctx=ctx,
-        intake=Intake(ctx, worker.kick),
+        intake=Intake(ctx, worker.kick, worker),
         ownership=ownership,
         replies=AdvisorReplies(ctx, worker.kick),
         rasa=worker,

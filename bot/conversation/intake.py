@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,12 +42,22 @@ class Opened:
 class Submitted:
     seq: int
     duplicate: bool
+    conversation_id: str
+
+
+class Taker(Protocol):
+    """The Rasa worker's side of a message stored already claimed (rasa_worker.py)."""
+
+    def can_take(self, conversation_id: str) -> bool: ...
+
+    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None: ...
 
 
 class Intake:
-    def __init__(self, ctx: CoreContext, kick: Callable[[str], object]) -> None:
+    def __init__(self, ctx: CoreContext, kick: Callable[[str], object], taker: Taker | None = None) -> None:
         self.ctx = ctx
         self.kick = kick  # hands a conversation's pending messages to the Rasa worker
+        self.taker = taker
 
     # ------------------------------------------------------------------ opening
 
@@ -176,25 +186,81 @@ class Intake:
 
         Personnummer are masked before anything is stored or sent on (the company is told
         once); a satisfaction rating, and the comment after it, stay with the gateway."""
+        which = Conversation.id == conversation_id
+        return await self._submit(which, conversation_id, client_id, text, payload, metadata)
+
+    async def submit_by_key(
+        self,
+        channel: str,
+        external_id: str,
+        text: str,
+        payload: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """`open` and `submit` in one, for a channel that names its conversations and
+        sends no client id (REST): a known conversation is found by the statement that
+        stores the message, so a turn takes one transaction, not a read and then a write.
+        The conversation is opened on first use."""
+        which = (Conversation.channel == channel) & (Conversation.external_id == external_id)
+        try:
+            return await self._submit(which, None, None, text, payload, metadata)
+        except NotFound:
+            opened = await self.open(channel, external_id=external_id)
+            return await self.submit(opened.id, None, text, payload, metadata)
+
+    async def _submit(
+        self,
+        which: Any,
+        conversation_id: str | None,
+        client_id: str | None,
+        text: str,
+        payload: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> Submitted:
         now = self.ctx.now()
         masked = mask_personal_numbers(text)
         try:
             async with self.ctx.sessions.begin() as s:
-                conv = await s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise NotFound()
-                if client_id is not None:
+                if client_id is not None and conversation_id is not None:
                     existing = await store.by_client_id(s, conversation_id, client_id)
                     if existing is not None:
-                        return Submitted(existing.seq, duplicate=True)
+                        return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
+                # The message's number, the conversation's `updated_at` and what the turn
+                # needs of the conversation, in one statement (which also finds it).
+                row = (
+                    await s.execute(
+                        update(Conversation)
+                        .where(which)
+                        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+                        .returning(
+                            Conversation.id, Conversation.last_seq, Conversation.state, Conversation.channel,
+                            Conversation.rasa_paused, Conversation.page,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                ).one_or_none()
+                if row is None:
+                    raise NotFound()
+                conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
+                paused, page = bool(row[4]), row[5]
                 survey_answer = csat_rules.is_rating_payload(payload)
                 survey_comment = (
                     not survey_answer
                     and payload is None
-                    and conv.state == rules.CLOSED
+                    and state == rules.CLOSED
                     and await csat.takes_comment(s, conversation_id, now)
                 )
                 to_rasa = not (survey_answer or survey_comment)
+                # Nothing of the conversation on its way to Rasa: the message is stored
+                # already claimed by this process's worker, which then needs no claim
+                # transaction (the conversation's row, updated above, serializes this
+                # check with every other writer of the conversation).
+                taken = (
+                    to_rasa
+                    and self.taker is not None
+                    and self.taker.can_take(conversation_id)
+                    and not await store.rasa_unfinished(s, conversation_id)
+                )
                 message = await store.add_message(
                     s,
                     conversation_id,
@@ -203,11 +269,11 @@ class Intake:
                     now,
                     payload=payload,
                     client_id=client_id,
-                    rasa_status="pending" if to_rasa else None,
+                    rasa_status=("processing" if taken else "pending") if to_rasa else None,
+                    rasa_started_at=now if taken else None,
                     custom={"metadata": mask_values(metadata)} if metadata else None,
-                    touch=True,
+                    seq=seq,
                 )
-                state, channel = conv.state, conv.channel
                 stored = [store.message_json(message)]
                 if masked.count and not await _told_about_personal_numbers(s, conversation_id):
                     notice = await store.add_message(
@@ -223,19 +289,21 @@ class Intake:
                 if follow_up is not None:
                     stored.append(store.message_json(follow_up))
         except IntegrityError:
-            if client_id is None:
+            if client_id is None or conversation_id is None:
                 raise
             async with self.ctx.sessions() as s:
                 existing = await store.by_client_id(s, conversation_id, client_id)
             if existing is None:
                 raise
-            return Submitted(existing.seq, duplicate=True)
+            return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
+        if taken and self.taker is not None:
+            self.taker.take(message, (state, paused, channel, page))
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
-        if to_rasa:
+        if to_rasa and not taken:
             self.kick(conversation_id)
-        return Submitted(stored[0]["seq"], duplicate=False)
+        return Submitted(stored[0]["seq"], duplicate=False, conversation_id=conversation_id)
 
     async def typing(self, conversation_id: str, typing: bool) -> None:
         """The company is typing: shown to the advisor who owns the chat."""

@@ -183,12 +183,26 @@ class Outbox:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
         async with self.ctx.sessions.begin() as s:
-            delivery = await s.get(Delivery, conversation_id)
-            if delivery is None:
-                raise NotFound()
-            messages = await store.messages_after(s, conversation_id, delivery.delivered_seq)
+            # The cursor is read inside the query for the messages after it (one round trip).
+            cursor = select(Delivery.delivered_seq).where(Delivery.conversation_id == conversation_id)
+            messages = list(
+                await s.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id, Message.seq > cursor.scalar_subquery())
+                    .order_by(Message.seq)
+                    .limit(1000)
+                )
+            )
             if messages:
-                delivery.delivered_seq = max(delivery.delivered_seq, *(m.seq for m in messages))
+                newest = messages[-1].seq
+                await store.updated(
+                    s,
+                    update(Delivery)
+                    .where(Delivery.conversation_id == conversation_id, Delivery.delivered_seq < newest)
+                    .values(delivered_seq=newest),
+                )
+            elif await s.get(Delivery, conversation_id) is None:
+                raise NotFound()
         return [m for m in messages if deliverable(m)]
 
     # ------------------------------------------------------------------ the relay

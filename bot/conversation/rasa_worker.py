@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
@@ -42,7 +42,7 @@ BOT_REQUEST_HUMAN = "/request_human"
 # A company message the bot could not take (Rasa or the action server down): delivered
 # when the bot is back (`retry_when_back`, or the conversation's next message).
 RETRY = "retry"
-UNFINISHED = ("pending", RETRY, "processing")
+UNFINISHED = store.RASA_UNFINISHED
 # Tries of a transaction while the database restarts (about a minute in all).
 DB_ATTEMPTS = 14
 T = TypeVar("T")
@@ -69,6 +69,8 @@ class RasaWorker:
         self._more: dict[str, bool] = {}
         # The conversation as the claim read it, by message id, for the turn that follows.
         self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
+        # A message stored already claimed (`can_take`, `take`), by conversation id.
+        self._taken: dict[str, Message] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -91,6 +93,21 @@ class RasaWorker:
 
         task.add_done_callback(forget)
         return task
+
+    def can_take(self, conversation_id: str) -> bool:
+        """Whether a company message of this conversation may be stored already claimed
+        by this process (`take`), sparing the worker its claim transaction: nothing of the
+        conversation is under way here. The caller checks, in the transaction that
+        stores it, that no message of the conversation is unfinished anywhere."""
+        task = self._workers.get(conversation_id)
+        return not self._stopping and (task is None or task.done()) and conversation_id not in self._taken
+
+    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None:
+        """Deliver a message stored as `processing` by this process (see `can_take`);
+        `conversation` is its state, rasa_paused, channel and page."""
+        self._taken[message.conversation_id] = message
+        self._conversation[message.id] = conversation
+        self.kick(message.conversation_id)  # while stopping, `stop` puts it back to pending
 
     async def wait_delivered(self, conversation_id: str) -> None:
         """Wait until this process has nothing left to deliver for the conversation."""
@@ -128,15 +145,17 @@ class RasaWorker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._inflight:
+        held = [*self._inflight.values(), *(m.id for m in self._taken.values())]
+        if held:
             async with self.ctx.sessions.begin() as s:
                 await store.updated(
                     s,
                     update(Message)
-                    .where(Message.id.in_(list(self._inflight.values())), Message.rasa_status == "processing")
+                    .where(Message.id.in_(held), Message.rasa_status == "processing")
                     .values(rasa_status="pending", rasa_started_at=None),
                 )
             self._inflight.clear()
+            self._taken.clear()
 
     # ------------------------------------------------------------------ pause and resume
 
@@ -182,8 +201,9 @@ class RasaWorker:
         busy_wait = BUSY_POLL_SECONDS
         while not self._stopping:
             self._dirty.discard(conversation_id)
+            taken = self._taken.pop(conversation_id, None)
             try:
-                claimed = await self._claim_next(conversation_id, with_retry=not bot_down)
+                claimed = taken or await self._claim_next(conversation_id, with_retry=not bot_down)
             except (DBAPIError, OSError) as exc:  # the sweeper kicks the conversation again
                 log.warning("database unavailable while claiming for %s: %s", conversation_id, type(exc).__name__)
                 return
@@ -409,22 +429,43 @@ class RasaWorker:
         verdict = rules.judge_turn(replies)
         now = self.ctx.now()
 
+        shown = [f for f in (_reply_fields(rules.public_reply(reply)) for reply in replies) if f is not None]
+
         async def store_turn() -> tuple[str, list[dict[str, Any]]]:
             stored: list[dict[str, Any]] = []
             async with self.ctx.sessions.begin() as s:
-                conv = await s.get(Conversation, conversation_id)
-                assert conv is not None
-                state = conv.state
-                if state in (rules.BOT, rules.OFFLINE):
-                    for reply in replies:
-                        fields = _reply_fields(rules.public_reply(reply))
-                        if fields is not None:
-                            added = await store.add_message(
-                                s, conversation_id, "bot", now=now, reply_to=message.seq, **fields
-                            )
-                            stored.append(store.message_json(added))
+                # The replies are stored only while the bot still owns the chat (an advisor
+                # may have taken it while Rasa answered): the conversation's state and the
+                # replies' numbers come from one statement.
+                bot_owns = Conversation.state.in_((rules.BOT, rules.OFFLINE))
+                values: dict[str, Any] = {"last_seq": Conversation.last_seq + case((bot_owns, len(shown)), else_=0)}
                 if verdict.hands_off:
-                    conv.rasa_paused = True  # the bot's hand-off action paused it
+                    values["rasa_paused"] = True  # the bot's hand-off action paused it
+                if shown or verdict.hands_off:
+                    state, last_seq = (
+                        await s.execute(
+                            update(Conversation)
+                            .where(Conversation.id == conversation_id)
+                            .values(**values)
+                            .returning(Conversation.state, Conversation.last_seq)
+                            .execution_options(synchronize_session=False)
+                        )
+                    ).one()
+                else:
+                    state = (
+                        await s.execute(select(Conversation.state).where(Conversation.id == conversation_id))
+                    ).scalar_one()
+                if state in (rules.BOT, rules.OFFLINE) and shown:
+                    added = [
+                        store.new_message(
+                            conversation_id, "bot", now=now, reply_to=message.seq, seq=last_seq - len(shown) + 1 + i,
+                            **fields,
+                        )
+                        for i, fields in enumerate(shown)
+                    ]
+                    s.add_all(added)
+                    await s.flush()
+                    stored = [store.message_json(m) for m in added]
                 await store.updated(
                     s, update(Message).where(Message.id == message.id).values(rasa_status="done")
                 )

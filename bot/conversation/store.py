@@ -13,6 +13,10 @@ from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, 
 from bot.rules import queue as rules
 from bot.rules.personal_numbers import mask_optional
 
+# A message on its way to Rasa (`Message.rasa_status`): waiting, waiting for the bot to be
+# back, or in the middle of its turn.
+RASA_UNFINISHED = ("pending", "retry", "processing")
+
 
 def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -56,16 +60,60 @@ async def add_message(
     advisor_id: int | None = None,
     client_id: str | None = None,
     rasa_status: str | None = None,
+    rasa_started_at: dt.datetime | None = None,
     reply_to: int | None = None,
     touch: bool = False,
+    seq: int | None = None,
 ) -> Message:
     """Store a message with the conversation's next number (`touch`: the conversation's
-    `updated_at` becomes `now` in the same statement)."""
+    `updated_at` becomes `now` in the same statement), or with `seq` when the caller
+    allocated it already."""
+    message = new_message(
+        conversation_id,
+        role,
+        text,
+        now,
+        seq=seq if seq is not None else await next_seq(session, conversation_id, now if touch else None),
+        buttons=buttons,
+        image=image,
+        custom=custom,
+        payload=payload,
+        author=author,
+        advisor_id=advisor_id,
+        client_id=client_id,
+        rasa_status=rasa_status,
+        rasa_started_at=rasa_started_at,
+        reply_to=reply_to,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+def new_message(
+    conversation_id: str,
+    role: str,
+    text: str | None,
+    now: dt.datetime,
+    *,
+    seq: int,
+    buttons: list[dict[str, str]] | None = None,
+    image: str | None = None,
+    custom: dict[str, Any] | None = None,
+    payload: str | None = None,
+    author: str | None = None,
+    advisor_id: int | None = None,
+    client_id: str | None = None,
+    rasa_status: str | None = None,
+    rasa_started_at: dt.datetime | None = None,
+    reply_to: int | None = None,
+) -> Message:
+    """A message numbered `seq` (allocated by the caller), not yet added to a session."""
     # No personnummer is ever stored in a transcript, whoever wrote it (the company, an
     # advisor, a note): the text the channels, Rasa and the console later read is masked.
-    message = Message(
+    return Message(
         conversation_id=conversation_id,
-        seq=await next_seq(session, conversation_id, now if touch else None),
+        seq=seq,
         role=role,
         text=mask_optional(text),
         buttons=buttons or [],
@@ -76,12 +124,20 @@ async def add_message(
         advisor_id=advisor_id,
         client_id=client_id,
         rasa_status=rasa_status,
+        rasa_started_at=rasa_started_at,
         reply_to=reply_to,
         created_at=now,
     )
-    session.add(message)
-    await session.flush()
-    return message
+
+
+async def rasa_unfinished(session: AsyncSession, conversation_id: str) -> bool:
+    """Whether a message of the conversation is still on its way to Rasa."""
+    found = await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.rasa_status.in_(RASA_UNFINISHED))
+        .limit(1)
+    )
+    return found is not None
 
 
 async def by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:

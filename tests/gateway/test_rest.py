@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from bench.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 from bot import texts
-from tests.gateway.conftest import AdvisorAccount, Console, FakeClock
+from bot.conversation.models import Message
+from tests.gateway.conftest import AdvisorAccount, Console, FakeClock, core_of, eventually
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -173,3 +176,25 @@ async def test_many_programs_at_once_all_get_answers_on_sqlite(gateway: TestClie
 
     results = await asyncio.gather(*(conversation(n) for n in range(40)))
     assert all(status == 200 for statuses in results for status in statuses)
+
+
+async def test_a_turn_stored_already_claimed_goes_back_to_pending_when_the_gateway_stops(
+    gateway: TestClient, fake_rasa: FakeRasa
+) -> None:
+    # Nothing of the conversation is on its way to Rasa: the message is stored claimed by
+    # this process (no claim transaction). A stop in the middle of the turn puts it back.
+    await say(gateway, "crm-9", "hej")
+    fake_rasa.delay = 5.0
+    turn = asyncio.create_task(say(gateway, "crm-9", "igen"))
+    core = core_of(gateway)
+    await eventually(lambda: bool(core.rasa._inflight))
+    async with core.ctx.sessions() as s:
+        statuses = list(await s.scalars(select(Message.rasa_status).where(Message.role == "user").order_by(Message.id)))
+    assert statuses == ["done", "processing"]
+    await core.rasa.stop(grace=0.05)
+    async with core.ctx.sessions() as s:
+        latest = await s.scalar(select(Message).order_by(Message.id.desc()).limit(1))
+    assert latest is not None and (latest.text, latest.rasa_status, latest.rasa_started_at) == ("igen", "pending", None)
+    turn.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await turn

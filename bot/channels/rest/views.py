@@ -47,9 +47,8 @@ async def rest_webhook(request: web.Request) -> web.Response:
     if wait > 0:
         return rate_limited(wait)
 
-    conversation_id = (await core.intake.open(CHANNEL_NAME, external_id=sender)).id
     payload = text if text.startswith(GATEWAY_PAYLOAD) else None
-    await core.intake.submit(conversation_id, None, text, payload, metadata)
+    conversation_id = (await core.intake.submit_by_key(CHANNEL_NAME, sender, text, payload, metadata)).conversation_id
     await core.rasa.wait_delivered(conversation_id)
     messages = await core.outbox.take_unread(conversation_id)
     return web.json_response([rest_message(m, sender) for m in messages])
