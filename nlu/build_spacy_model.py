@@ -3,18 +3,19 @@
 spaCy has no downloadable Swedish pipeline here, so we assemble one from built-in parts
 only (so plain `spacy.load` reads it back, no custom code to register):
 
-1. `attribute_ruler`: sets the lemma of every word of our own vocabulary (the training
-   data) whatever its case, and of its spelling without å/ä/ö, so that "Lånet",
-   "lanet" and "lånet" all become "lån". Users often type without å/ä/ö.
-2. `lemmatizer` (lookup mode, table from spacy-lookups-data): lemmas for all other words
-   (it does not overwrite lemmas the ruler set). Only the forms whose lemma is a lemma of
-   our vocabulary are kept (`domain_lemma_table`): about 27,000 of 660,000 entries. The
-   words of the training data get their lemma from the ruler, so training sees the same
-   features; an unseen form of a known word ("bidragen") still becomes the known lemma;
-   and a form of a word the data never uses would give a lemma the classifiers have no
-   feature for anyway. The full table cost Rasa about 210 MiB and several seconds of its
-   model load (docs/operations.md, "A leaner Rasa").
-3. `entity_ruler`: Västmanland's municipalities (å/ä/ö optional, inflected endings
+1. `lemmatizer` (lookup mode): one table, form → lemma. Every word of our own vocabulary
+   (the training data) and its spelling without å/ä/ö map to the word's lemma, so that
+   "lanet" and "lånet" both become "lån" (users often type without å/ä/ö); every other
+   form in spacy-lookups-data's Swedish table whose lemma is one of our lemmas maps to it,
+   so an unseen form of a known word ("bidragens") still becomes the known lemma. Forms
+   of words the data never uses are left out (27,000 of 660,000 entries are kept): their
+   lemma would be a word the classifiers have no feature for anyway, and the full table
+   cost Rasa about 210 MiB and several seconds of its model load (docs/operations.md, "A
+   leaner Rasa"). Rasa's `SpacyNLP` (`case_sensitive: false`) lowercases every message
+   before spaCy sees it, so the table holds lowercase forms only. (An `attribute_ruler`
+   with one pattern per form did the first half until it showed up as 7 % of Rasa's CPU
+   per turn; a dictionary lookup gives the same lemmas.)
+2. `entity_ruler`: Västmanland's municipalities (å/ä/ö optional, inflected endings
    allowed) and company sizes ("12 anställda", "ensamföretagare"), from `nlu/patterns.yml`.
 
 The model holds no directory content: organisations and schemes are recognised by the
@@ -68,31 +69,29 @@ def training_vocabulary(nlu_dir: Path) -> set[str]:
     return words
 
 
-def domain_lemma_table(words: Iterable[str], table: dict[str, str]) -> dict[str, str]:
-    """The entries of `table` (form → lemma) whose lemma is a word of `words` or the lemma
-    of one: every form of a word our data knows, nothing of the rest of the language."""
-    known = set(words)
-    lemmas = known | {table.get(word, word).lower() for word in known}
-    return {form: lemma for form, lemma in table.items() if lemma.lower() in lemmas}
-
-
-def lemma_patterns(words: Iterable[str], table: Any) -> list[dict[str, Any]]:
-    """One pattern per surface form (lowercased, and without å/ä/ö) → the lemma."""
+def domain_lemmas(words: Iterable[str], table: dict[str, str]) -> dict[str, str]:
+    """Each word of our vocabulary, and its spelling without å/ä/ö → its lemma."""
     lemma_of: dict[str, str] = {}
     for word in sorted(words):
-        lemma = str(table.get(word, word)).lower()
-        lemma_of.setdefault(word, lemma)
+        lemma_of.setdefault(word, table.get(word, word).lower())
     for word, lemma in sorted(lemma_of.items()):
         folded = fold(word)
         # Typed without å/ä/ö, a word of our domain means the domain word ("lan" is "lån"),
         # except for the few very common words that are also spelled so ("har" is not "här").
         if folded != word and folded not in KEEP_AS_TYPED:
             lemma_of[folded] = lemma
-    return [
-        {"patterns": [[{"LOWER": form}]], "attrs": {"LEMMA": lemma}}
-        for form, lemma in sorted(lemma_of.items())
-        # Every form: the lookup lemmatizer is case-sensitive, the ruler is not.
-    ]
+    return lemma_of
+
+
+def lemma_table(words: Iterable[str], table: dict[str, str]) -> dict[str, str]:
+    """The lowercase forms of `table` (form → lemma) whose lemma is a word of `words` or
+    the lemma of one, then `domain_lemmas` over them: every form of a word our data knows,
+    nothing of the rest of the language."""
+    known = set(words)
+    lemmas = known | {table.get(word, word).lower() for word in known}
+    kept = {form: lemma.lower() for form, lemma in table.items()
+            if form == form.lower() and lemma.lower() in lemmas}
+    return kept | domain_lemmas(known, table)
 
 
 def phrase_pattern(phrase: str) -> list[dict[str, Any]]:
@@ -121,22 +120,19 @@ def build(out_dir: Path) -> None:
     table: dict[str, str] = load_language_data(spacy_lookups_data.sv["lemma_lookup"])
     vocabulary = training_vocabulary(ROOT / "data" / "nlu")
     lookups = Lookups()
-    lookups.add_table("lemma_lookup", domain_lemma_table(vocabulary, table))
+    lookups.add_table("lemma_lookup", lemma_table(vocabulary, table))
 
-    ruler = nlp.add_pipe("attribute_ruler")
-    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     entities = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    nlp.initialize()  # loads the full lookup table; it would also clear the rulers' patterns
+    nlp.initialize()  # loads the full lookup table; it would also clear the ruler's patterns
     lemmatizer.initialize(lookups=lookups)  # type: ignore[attr-defined]
-    ruler.add_patterns(lemma_patterns(vocabulary, table))  # type: ignore[attr-defined]
     entities.add_patterns(list(static_patterns(ROOT / "nlu" / "patterns.yml")))  # type: ignore[attr-defined]
     nlp.meta["name"] = "foretagsstod"
     nlp.meta["description"] = "Swedish pipeline for Västmanlands Företagssupport (built, not trained)"
     out_dir.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out_dir)
     print(f"spaCy pipeline written to {out_dir}: {nlp.pipe_names}, "
-          f"{len(ruler.patterns)} lemma patterns, "  # type: ignore[attr-defined]
-          f"{len(lookups.get_table('lemma_lookup'))} of {len(table)} lookup lemmas")
+          f"{len(lookups.get_table('lemma_lookup'))} lemmas for {len(table)} forms of the full table")
 
 
 if __name__ == "__main__":

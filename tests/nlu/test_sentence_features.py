@@ -27,8 +27,10 @@ rng = np.random.default_rng(3)
 def message(tokens, dense):
     m = Message(data={TEXT: "x " * tokens})
     for origin, width in (("LexicalSyntacticFeaturizer", 7), ("CountVectorsFeaturizer", 11), ("CharCounts", 5)):
-        m.add_features(Features(sparse_random(tokens, width, density=0.4, format="coo", random_state=1), "sequence", TEXT, origin))
-        m.add_features(Features(sparse_random(1, width, density=0.5, format="coo", random_state=2), "sentence", TEXT, origin))
+        tokens_rows = sparse_random(tokens, width, density=0.4, format="coo", random_state=1)
+        sentence_row = sparse_random(1, width, density=0.5, format="coo", random_state=2)
+        m.add_features(Features(tokens_rows, "sequence", TEXT, origin))
+        m.add_features(Features(sentence_row, "sentence", TEXT, origin))
     if dense:
         m.add_features(Features(rng.random((1, 3)), "sentence", TEXT, "Dense"))
         m.add_features(Features(rng.random((tokens, 3)), "sequence", TEXT, "Dense"))
