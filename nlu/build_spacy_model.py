@@ -8,7 +8,7 @@ only (so plain `spacy.load` reads it back, no custom code to register):
    "lanet" and "lånet" both become "lån" (users often type without å/ä/ö); every other
    form in spacy-lookups-data's Swedish table whose lemma is one of our lemmas maps to it,
    so an unseen form of a known word ("bidragens") still becomes the known lemma. Forms
-   of words the data never uses are left out (27,000 of 660,000 entries are kept): their
+   of words the data never uses are left out (about 33,000 of 660,000 forms are kept): their
    lemma would be a word the classifiers have no feature for anyway, and the full table
    cost Rasa about 210 MiB and several seconds of its model load (docs/operations.md, "A
    leaner Rasa"). Rasa's `SpacyNLP` (`case_sensitive: false`) lowercases every message
