@@ -8,13 +8,15 @@ once. Run with the app environment: `.venv/bin/python -m scripts.model ensure`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from core.settings import PROJECT_ROOT
@@ -71,7 +73,26 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def _one_builder() -> Iterator[None]:
+    """One build at a time: `make test` runs two chains that both need the model (and a
+    developer may start `make run` beside it). The second waits, then finds it built."""
+    lock_path = PROJECT_ROOT / "models" / ".build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def ensure_spacy() -> None:
+    with _one_builder():
+        _ensure_spacy()
+
+
+def _ensure_spacy() -> None:
     stamp = SPACY_DIR / ".fingerprint"
     wanted = fingerprint(SPACY_INPUTS)
     if stamp.exists() and stamp.read_text() == wanted:
@@ -83,7 +104,12 @@ def ensure_spacy() -> None:
 
 
 def ensure_model(force: bool = False) -> Path:
-    ensure_spacy()
+    with _one_builder():
+        return _ensure_model(force)
+
+
+def _ensure_model(force: bool) -> Path:
+    _ensure_spacy()
     target = model_path()
     if target.exists() and not force:
         print(f"==> Model is up to date: {target.relative_to(PROJECT_ROOT)}", flush=True)

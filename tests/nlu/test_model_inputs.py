@@ -33,3 +33,36 @@ def test_editing_the_directory_keeps_the_model(tmp_path: Path, monkeypatch: pyte
 def test_the_spacy_builder_reads_no_directory_file() -> None:
     source = (model.PROJECT_ROOT / "nlu" / "build_spacy_model.py").read_text(encoding="utf-8")
     assert "organisations.yml" not in source and "schemes.yml" not in source
+
+
+def test_two_builds_at_once_train_once_and_both_get_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make test` runs two chains that both need the model: the second waits for the first."""
+    import threading
+    import time
+
+    for name in (*model.TRAINING_DATA, "nlu"):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "a.yml").write_text("x")
+    monkeypatch.setattr(model, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(model, "SPACY_DIR", tmp_path / "models" / "spacy")
+    runs: list[str] = []
+
+    def fake_run(args: list[str], **_: object) -> None:
+        if "train" in args:
+            runs.append("train")
+            time.sleep(0.3)  # long enough for the other build to arrive meanwhile
+            out = Path(args[args.index("--out") + 1])
+            (out / f"{args[args.index('--fixed-model-name') + 1]}.tar.gz").write_bytes(b"model")
+        else:
+            runs.append("spacy")
+            (tmp_path / "models" / "spacy").mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(model.subprocess, "run", fake_run)
+    got: list[Path] = []
+    builders = [threading.Thread(target=lambda: got.append(model.ensure_model())) for _ in range(2)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    assert runs == ["spacy", "train"]
+    assert got == [model.model_path(), model.model_path()] and got[0].exists()
