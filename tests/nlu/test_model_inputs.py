@@ -57,7 +57,7 @@ def test_two_builds_at_once_train_once_and_both_get_the_model(tmp_path: Path, mo
             runs.append("spacy")
             (tmp_path / "models" / "spacy").mkdir(parents=True, exist_ok=True)
 
-    monkeypatch.setattr(model.subprocess, "run", fake_run)
+    monkeypatch.setattr("scripts.model.subprocess.run", fake_run)
     got: list[Path] = []
     builders = [threading.Thread(target=lambda: got.append(model.ensure_model())) for _ in range(2)]
     for builder in builders:
