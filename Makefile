@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test checks with-model setup db model lint unit data-validate story-test e2e browser-deps bench clean
+.PHONY: run test after-training beside-training setup db model lint unit data-validate story-test e2e faults browser browser-deps bench clean
 
 run: setup db model
 	$(PY) -m scripts.stack
@@ -40,25 +40,46 @@ story-test: model
 	$(RASA) test core --model "$$($(PY) -m scripts.model path)" --stories tests/test_stories.yml \
 		--endpoints endpoints.yml --fail-on-prediction-errors --out var/results/stories
 
+# The end-to-end tests: a real Rasa server with the trained model, the action server and the
+# gateway (and Chromium where a test drives the widget, console or admin pages).
 e2e: model browser-deps
-	.venv/bin/pytest -m "e2e or browser" -q -rs
+	.venv/bin/pytest -m "e2e and not faults" -q -rs
+
+# The fault tests: kill -9 of each process of a private stack with two gateways, a
+# PostgreSQL restart and a Redis outage, counting every message (README: "Faults").
+faults: model
+	.venv/bin/pytest -m "faults" -q -rs
+
+# The browser tests that need no model: Chromium against the gateway with a scripted Rasa.
+browser: browser-deps
+	.venv/bin/pytest -m "browser and not e2e" -q -rs
 
 browser-deps:
 	@bash scripts/install_browser.sh
 
-# Every test: lint and types, unit tests, the training data, the dialogue stories, and the
-# end-to-end runs against a real Rasa server, action server, gateway and browser. Two chains
-# on the two cores: lint and the unit tests need no model; the other chain trains it, then
-# checks the data and the stories and runs the end-to-end tests (each chain's output is
-# printed when it ends). They share nothing: every PostgreSQL test has its own schema, and
-# the fault tests stop and restart private PostgreSQL and Redis servers of their own.
+# Every test, in two chains on the two cores, each running its steps one after the other
+# (-j1) and printed when it ends. One trains the model, then checks the data and the
+# stories and runs the end-to-end tests against the real stack. The other runs what needs
+# no model (lint and types, the unit tests, the browser tests against a scripted Rasa), then
+# the fault tests, by which time the model is there (scripts.model waits for a build under
+# way rather than starting a second). They share nothing: every PostgreSQL test has its own
+# schema, every stack its own ports and files, and the fault tests their own PostgreSQL and Redis.
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target checks with-model
+	$(MAKE) --no-print-directory -j2 --output-sync=target after-training beside-training
 
-checks: lint unit
+# One goal per sub-make keeps each chain in order.
+after-training:
+	$(MAKE) --no-print-directory model
+	$(MAKE) --no-print-directory data-validate
+	$(MAKE) --no-print-directory story-test
+	$(MAKE) --no-print-directory e2e
 
-with-model: model
-	$(MAKE) --no-print-directory data-validate story-test e2e
+beside-training:
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory browser-deps
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory faults
 
 bench: setup db model
 	$(PY) -m bench.run

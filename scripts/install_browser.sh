@@ -19,6 +19,13 @@ find_chromium() {
     return 1
 }
 
+# `make test` runs two chains at once and both want the browser: one installs, the other
+# waits for it (two apt-get runs would fight over dpkg's lock).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/foretagsstod-install-browser.lock"
+    flock 9
+fi
+
 if path=$(find_chromium); then
     echo "Chromium is installed: $path ($("$path" --version 2>/dev/null || echo 'version unknown'))"
     exit 0
