@@ -52,7 +52,7 @@
     if (current && current.id !== id) {
       stopTyping();
     }
-    current = { id: id, conversation: null, maxSeq: 0, fetching: false, ticket: (options && options.ticket) || null };
+    current = { id: id, conversation: null, maxSeq: 0, fetching: false, wasMine: false, ticket: (options && options.ticket) || null };
     pending = null;
     suggestionText = null;
     hideTyping();
@@ -137,11 +137,16 @@
       ui("transfer-form").hidden = true;
       hideTyping();
     }
-    // Replies only in my own chats; internal notes in any chat.
+    // Replies only in my own chats; internal notes in any chat. A chat that has just become
+    // mine starts in reply mode, whether the claim's answer or the console's live event
+    // told first; a mode the advisor chose after that is kept.
     ui("mode-reply").disabled = !mine;
-    if (!mine && mode() === "reply") {
+    if (mine && !current.wasMine) {
+      ui("mode-reply").checked = true;
+    } else if (!mine && mode() === "reply") {
       ui("mode-note").checked = true;
     }
+    current.wasMine = mine;
     renderMode();
   }
 
@@ -438,8 +443,7 @@
         if (current && current.id === id) {
           current.conversation = data.conversation;
           (data.messages || []).forEach(addMessage);
-          ui("mode-reply").checked = true;
-          renderAll();
+          renderAll(); // reply mode, if the live event has not switched to it already
           u.announce("Du har tagit chatten.");
           ui("reply-input").focus();
           loadSuggestion();
