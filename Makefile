@@ -58,7 +58,7 @@ browser-deps:
 	@bash scripts/install_browser.sh
 
 # Every test, in two chains on the two cores, each running its steps one after the other
-# (-j1) and printed when it ends. One trains the model, then checks the data and the
+# (each step's output is printed when that step ends). One trains the model, then checks the data and the
 # stories and runs the end-to-end tests against the real stack. The other runs what needs
 # no model (lint and types, the unit tests, the browser tests against a scripted Rasa), then
 # the fault tests, by which time the model is there (scripts.model waits for a build under

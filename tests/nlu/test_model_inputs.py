@@ -6,6 +6,8 @@ Organisations and schemes are recognised at answer time from the database
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,9 +39,6 @@ def test_the_spacy_builder_reads_no_directory_file() -> None:
 
 def test_two_builds_at_once_train_once_and_both_get_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`make test` runs two chains that both need the model: the second waits for the first."""
-    import threading
-    import time
-
     for name in (*model.TRAINING_DATA, "nlu"):
         (tmp_path / name).mkdir(parents=True)
         (tmp_path / name / "a.yml").write_text("x")
