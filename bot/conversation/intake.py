@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,23 @@ from bot.rules.personal_numbers import mask, mask_personal_numbers, mask_values
 from bot.rules.validation import TicketForm, clean_line
 
 log = logging.getLogger(__name__)
+
+_CONVERSATIONS = store.CONVERSATIONS.c
+# A company message's number, the conversation's `updated_at` and what the turn needs of
+# the conversation, in one statement (which also finds it, by id or by the channel's key).
+_NUMBER = (
+    update(store.CONVERSATIONS)
+    .values(last_seq=_CONVERSATIONS.last_seq + 1, updated_at=bindparam("b_now", type_=_CONVERSATIONS.updated_at.type))
+    .returning(
+        _CONVERSATIONS.id, _CONVERSATIONS.last_seq, _CONVERSATIONS.state, _CONVERSATIONS.channel,
+        _CONVERSATIONS.rasa_paused, _CONVERSATIONS.page,
+    )
+)
+# (A bound parameter of an UPDATE may not be named after a column.)
+_NUMBER_BY_ID = _NUMBER.where(_CONVERSATIONS.id == bindparam("b_id"))
+_NUMBER_BY_KEY = _NUMBER.where(
+    _CONVERSATIONS.channel == bindparam("b_channel"), _CONVERSATIONS.external_id == bindparam("b_external_id")
+)
 
 
 @dataclass(frozen=True)
@@ -186,8 +203,8 @@ class Intake:
 
         Personnummer are masked before anything is stored or sent on (the company is told
         once); a satisfaction rating, and the comment after it, stay with the gateway."""
-        which = Conversation.id == conversation_id
-        return await self._submit(which, conversation_id, client_id, text, payload, metadata)
+        which = {"b_id": conversation_id}
+        return await self._submit(_NUMBER_BY_ID, which, conversation_id, client_id, text, payload, metadata)
 
     async def submit_by_key(
         self,
@@ -201,16 +218,17 @@ class Intake:
         sends no client id (REST): a known conversation is found by the statement that
         stores the message, so a turn takes one transaction, not a read and then a write.
         The conversation is opened on first use."""
-        which = (Conversation.channel == channel) & (Conversation.external_id == external_id)
+        which = {"b_channel": channel, "b_external_id": external_id}
         try:
-            return await self._submit(which, None, None, text, payload, metadata)
+            return await self._submit(_NUMBER_BY_KEY, which, None, None, text, payload, metadata)
         except NotFound:
             opened = await self.open(channel, external_id=external_id)
             return await self.submit(opened.id, None, text, payload, metadata)
 
     async def _submit(
         self,
-        which: Any,
+        number: Any,
+        which: dict[str, str],
         conversation_id: str | None,
         client_id: str | None,
         text: str,
@@ -227,18 +245,7 @@ class Intake:
                         return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
                 # The message's number, the conversation's `updated_at` and what the turn
                 # needs of the conversation, in one statement (which also finds it).
-                row = (
-                    await s.execute(
-                        update(Conversation)
-                        .where(which)
-                        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-                        .returning(
-                            Conversation.id, Conversation.last_seq, Conversation.state, Conversation.channel,
-                            Conversation.rasa_paused, Conversation.page,
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                ).one_or_none()
+                row = (await s.execute(number, {**which, "b_now": now})).one_or_none()
                 if row is None:
                     raise NotFound()
                 conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
@@ -251,29 +258,28 @@ class Intake:
                     and await csat.takes_comment(s, conversation_id, now)
                 )
                 to_rasa = not (survey_answer or survey_comment)
-                # Nothing of the conversation on its way to Rasa: the message is stored
-                # already claimed by this process's worker, which then needs no claim
-                # transaction (the conversation's row, updated above, serializes this
-                # check with every other writer of the conversation).
-                taken = (
-                    to_rasa
-                    and self.taker is not None
-                    and self.taker.can_take(conversation_id)
-                    and not await store.rasa_unfinished(s, conversation_id)
-                )
-                message = await store.add_message(
-                    s,
+                message = store.new_message(
                     conversation_id,
                     "user",
                     masked.text,
                     now,
                     payload=payload,
                     client_id=client_id,
-                    rasa_status=("processing" if taken else "pending") if to_rasa else None,
-                    rasa_started_at=now if taken else None,
+                    rasa_status="pending" if to_rasa else None,
                     custom={"metadata": mask_values(metadata)} if metadata else None,
                     seq=seq,
                 )
+                # Nothing of the conversation on its way to Rasa: the message is stored
+                # already claimed by this process's worker, which then needs no claim
+                # transaction. The INSERT itself checks (the conversation's row, updated
+                # above, serializes the check with every other writer of the
+                # conversation; on PostgreSQL the INSERT is a fresh statement, so it
+                # sees what a writer it waited for committed).
+                if to_rasa and self.taker is not None and self.taker.can_take(conversation_id):
+                    taken = await store.insert_claimable(s, message)
+                else:
+                    taken = False
+                    await store.insert_messages(s, [message])
                 stored = [store.message_json(message)]
                 if masked.count and not await _told_about_personal_numbers(s, conversation_id):
                     notice = await store.add_message(

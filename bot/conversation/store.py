@@ -6,8 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ColumnClause
 
 from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
 from bot.rules import queue as rules
@@ -16,6 +31,41 @@ from bot.rules.personal_numbers import mask_optional
 # A message on its way to Rasa (`Message.rasa_status`): waiting, waiting for the bot to be
 # back, or in the middle of its turn.
 RASA_UNFINISHED = ("pending", "retry", "processing")
+
+
+# The hot path's statements are Core statements on the tables, built once: no ORM flush,
+# no identity map, and SQLAlchemy's cache key for each is computed only once.
+MESSAGES = cast(Table, Message.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+# Every column of a message but its id, as a new message is inserted.
+MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.columns if c.name != "id")
+
+
+def _message_insert() -> Any:
+    return insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+
+
+def _claimable_insert() -> Any:
+    """A company message stored already claimed (`processing`, started at its
+    `created_at`) when no message of its conversation is on its way to Rasa, else
+    `pending`: the check is part of the INSERT, so on PostgreSQL it reads a snapshot taken
+    after the statements before it in the transaction (the conversation's row lock)."""
+    c = MESSAGES.c
+    params = {name: bindparam(name, type_=c[name].type) for name in MESSAGE_COLUMNS}
+    # The statuses as literals: an IN of bound values would be rendered again at each call.
+    unfinished: list[ColumnClause[str]] = [literal_column(f"'{status}'") for status in RASA_UNFINISHED]
+    waiting = exists().where(c.conversation_id == params["conversation_id"], c.rasa_status.in_(unfinished))
+    values = [
+        case((waiting, "pending"), else_="processing") if name == "rasa_status"
+        else case((waiting, null()), else_=params["created_at"]) if name == "rasa_started_at"
+        else params[name]
+        for name in MESSAGE_COLUMNS
+    ]
+    return (
+        insert(MESSAGES)
+        .from_select(list(MESSAGE_COLUMNS), select(*values))
+        .returning(MESSAGES.c.id, MESSAGES.c.rasa_status)
+    )
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -128,6 +178,35 @@ def new_message(
         reply_to=reply_to,
         created_at=now,
     )
+
+
+def _row(message: Message) -> dict[str, Any]:
+    return {name: getattr(message, name) for name in MESSAGE_COLUMNS}
+
+
+_INSERT_MESSAGES = _message_insert()
+_INSERT_CLAIMABLE = _claimable_insert()
+
+
+async def insert_messages(session: AsyncSession, messages: list[Message]) -> None:
+    """Store new messages (from `new_message`, numbered by the caller) in one statement,
+    without the ORM's unit of work; each gets its id. The objects stay out of the session."""
+    if not messages:
+        return
+    result = await session.execute(_INSERT_MESSAGES, [_row(m) for m in messages])
+    for message, message_id in zip(messages, result.scalars(), strict=True):
+        message.id = message_id
+
+
+async def insert_claimable(session: AsyncSession, message: Message) -> bool:
+    """Store a new company message (from `new_message`) already claimed by the caller when
+    nothing of its conversation is on its way to Rasa (see `_claimable_insert`); True if
+    it was. Its `id`, `rasa_status` and `rasa_started_at` are set to what was stored."""
+    row = (await session.execute(_INSERT_CLAIMABLE, _row(message))).one()
+    message.id, message.rasa_status = int(row[0]), str(row[1])
+    taken = message.rasa_status == "processing"
+    message.rasa_started_at = message.created_at if taken else None
+    return taken
 
 
 async def rasa_unfinished(session: AsyncSession, conversation_id: str) -> bool:
