@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, bindparam, case, func, literal_column, select, true, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
@@ -51,6 +51,35 @@ BUSY = True
 # How often a worker looks again while another process holds the conversation's turn.
 BUSY_POLL_SECONDS = 0.05
 BUSY_POLL_MAX_SECONDS = 2.0
+
+_CONVERSATIONS = store.CONVERSATIONS.c
+_MESSAGES = store.MESSAGES.c
+
+
+def _number_replies(hands_off: bool) -> Any:
+    """The bot's replies are numbered (`b_count` of them) only while the bot still owns
+    the chat; the conversation's state comes back with the last number."""
+    bot_owns = _CONVERSATIONS.state.in_([literal_column(f"'{state}'") for state in (rules.BOT, rules.OFFLINE)])
+    values: dict[str, Any] = {
+        "last_seq": _CONVERSATIONS.last_seq + case((bot_owns, bindparam("b_count", type_=Integer)), else_=0)
+    }
+    if hands_off:
+        values["rasa_paused"] = true()
+    return (
+        update(store.CONVERSATIONS)
+        .where(_CONVERSATIONS.id == bindparam("b_id"))
+        .values(**values)
+        .returning(_CONVERSATIONS.state, _CONVERSATIONS.last_seq)
+    )
+
+
+_NUMBER_REPLIES = _number_replies(hands_off=False)
+_NUMBER_REPLIES_PAUSED = _number_replies(hands_off=True)
+_SET_STATUS = (
+    update(store.MESSAGES)
+    .where(_MESSAGES.id == bindparam("b_id"))
+    .values(rasa_status=bindparam("b_status", type_=_MESSAGES.rasa_status.type))
+)
 
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
@@ -340,7 +369,7 @@ class RasaWorker:
 
     async def _finish(self, message_id: int, status: str) -> None:
         async with self.ctx.sessions.begin() as s:
-            await store.updated(s, update(Message).where(Message.id == message_id).values(rasa_status=status))
+            await s.execute(_SET_STATUS, {"b_id": message_id, "b_status": status})
 
     async def _deliver_advisor(self, message: Message) -> None:
         try:
@@ -356,12 +385,14 @@ class RasaWorker:
         messages wait for it."""
         conversation_id = message.conversation_id
         state, paused, channel, page = self._conversation.pop(message.id)
-        async with self.ctx.sessions() as s:
-            # The company asks for an advisor with the gateway's own button. While the bot is
-            # up the request goes through it, like its own button: its hand-off summary then
-            # says what it understood and whom it referred to (the gateway alone knows neither).
-            asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
-            failed_before = asks_advisor and await store.last_user_rasa_failed(s, conversation_id, message.seq)
+        # The company asks for an advisor with the gateway's own button. While the bot is
+        # up the request goes through it, like its own button: its hand-off summary then
+        # says what it understood and whom it referred to (the gateway alone knows neither).
+        asks_advisor = message.payload == REQUEST_ADVISOR and state not in rules.HUMAN_STATES
+        failed_before = False
+        if asks_advisor:
+            async with self.ctx.sessions() as s:
+                failed_before = await store.last_user_rasa_failed(s, conversation_id, message.seq)
 
         via_bot = asks_advisor and not failed_before
         if message.payload and message.payload.startswith(GATEWAY_PAYLOAD) and not via_bot:
@@ -437,19 +468,11 @@ class RasaWorker:
                 # The replies are stored only while the bot still owns the chat (an advisor
                 # may have taken it while Rasa answered): the conversation's state and the
                 # replies' numbers come from one statement.
-                bot_owns = Conversation.state.in_((rules.BOT, rules.OFFLINE))
-                values: dict[str, Any] = {"last_seq": Conversation.last_seq + case((bot_owns, len(shown)), else_=0)}
-                if verdict.hands_off:
-                    values["rasa_paused"] = True  # the bot's hand-off action paused it
                 if shown or verdict.hands_off:
+                    # (The bot's hand-off action paused the Rasa conversation.)
+                    number = _NUMBER_REPLIES_PAUSED if verdict.hands_off else _NUMBER_REPLIES
                     state, last_seq = (
-                        await s.execute(
-                            update(Conversation)
-                            .where(Conversation.id == conversation_id)
-                            .values(**values)
-                            .returning(Conversation.state, Conversation.last_seq)
-                            .execution_options(synchronize_session=False)
-                        )
+                        await s.execute(number, {"b_id": conversation_id, "b_count": len(shown)})
                     ).one()
                 else:
                     state = (
@@ -463,12 +486,9 @@ class RasaWorker:
                         )
                         for i, fields in enumerate(shown)
                     ]
-                    s.add_all(added)
-                    await s.flush()
+                    await store.insert_messages(s, added)
                     stored = [store.message_json(m) for m in added]
-                await store.updated(
-                    s, update(Message).where(Message.id == message.id).values(rasa_status="done")
-                )
+                await s.execute(_SET_STATUS, {"b_id": message.id, "b_status": "done"})
             return state, stored
 
         # Rasa has answered: the answer is kept through a database restart (a few tries)

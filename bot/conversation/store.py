@@ -209,16 +209,6 @@ async def insert_claimable(session: AsyncSession, message: Message) -> bool:
     return taken
 
 
-async def rasa_unfinished(session: AsyncSession, conversation_id: str) -> bool:
-    """Whether a message of the conversation is still on its way to Rasa."""
-    found = await session.scalar(
-        select(Message.id)
-        .where(Message.conversation_id == conversation_id, Message.rasa_status.in_(RASA_UNFINISHED))
-        .limit(1)
-    )
-    return found is not None
-
-
 async def by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:
     found: Message | None = await session.scalar(
         select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
