@@ -23,9 +23,9 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import BindParameter, CursorResult, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import store
@@ -96,6 +96,25 @@ class Deliverer(Protocol):
     async def find_delivered(self, recipient: Recipient, message: Outgoing) -> str | None:
         """After an interrupted call: the platform's id if it did take the message, else None."""
         ...
+
+
+_DELIVERIES = cast(Table, Delivery.__table__)
+_MESSAGE_FIELDS = tuple(c.name for c in store.MESSAGES.columns)
+_CONVERSATION: BindParameter[str] = bindparam("b_id", type_=_DELIVERIES.c.conversation_id.type)
+_CURSOR = select(_DELIVERIES.c.delivered_seq).where(_DELIVERIES.c.conversation_id == _CONVERSATION).scalar_subquery()
+# A pull channel's unread messages, each with the cursor as it was read (the last column).
+_UNREAD = (
+    select(*store.MESSAGES.columns, _CURSOR.label("cursor"))
+    .where(store.MESSAGES.c.conversation_id == _CONVERSATION, store.MESSAGES.c.seq > _CURSOR)
+    .order_by(store.MESSAGES.c.seq)
+    .limit(1000)
+)
+_HAS_CURSOR = select(_DELIVERIES.c.conversation_id).where(_DELIVERIES.c.conversation_id == _CONVERSATION)
+_ADVANCE = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.conversation_id == bindparam("b_id"), _DELIVERIES.c.delivered_seq == bindparam("b_from"))
+    .values(delivered_seq=bindparam("b_to", type_=_DELIVERIES.c.delivered_seq.type))
+)
 
 
 def deliverable(message: Message) -> bool:
@@ -182,27 +201,22 @@ class Outbox:
     async def take_unread(self, conversation_id: str) -> list[Message]:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
-        async with self.ctx.sessions.begin() as s:
-            # The cursor is read inside the query for the messages after it (one round trip).
-            cursor = select(Delivery.delivered_seq).where(Delivery.conversation_id == conversation_id)
-            messages = list(
-                await s.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conversation_id, Message.seq > cursor.scalar_subquery())
-                    .order_by(Message.seq)
-                    .limit(1000)
-                )
-            )
-            if messages:
-                newest = messages[-1].seq
-                await store.updated(
-                    s,
-                    update(Delivery)
-                    .where(Delivery.conversation_id == conversation_id, Delivery.delivered_seq < newest)
-                    .values(delivered_seq=newest),
-                )
-            elif await s.get(Delivery, conversation_id) is None:
-                raise NotFound()
+        while True:
+            async with self.ctx.sessions.begin() as s:
+                # The cursor comes with the messages after it (one round trip); it moves
+                # only from where it was read, so two calls at once (a program's requests
+                # in parallel, on PostgreSQL) never both take the same messages: the
+                # one that finds it moved reads again.
+                rows = (await s.execute(_UNREAD, {"b_id": conversation_id})).all()
+                if not rows:
+                    if (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
+                        raise NotFound()
+                    return []
+                cursor, newest = rows[0][-1], rows[-1].seq
+                advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
+                if cast(CursorResult[Any], advanced).rowcount:
+                    break
+        messages = [Message(**dict(zip(_MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
         return [m for m in messages if deliverable(m)]
 
     # ------------------------------------------------------------------ the relay
