@@ -98,6 +98,19 @@ class Intake:
             found = await self._update_known(channel, external_id, display_name, address)
             if found is not None:
                 return Opened(found, created=False)
+        return await self._create(channel, external_id, page, display_name, address, greeting)
+
+    async def _create(
+        self,
+        channel: str,
+        external_id: str | None,
+        page: str | None = None,
+        display_name: str | None = None,
+        address: dict[str, Any] | None = None,
+        greeting: bool = False,
+    ) -> Opened:
+        """A new conversation; if one with the same key was created at the same moment
+        (another request, another replica), that one."""
         now = self.ctx.now()
         try:
             async with self.ctx.sessions.begin() as s:
@@ -222,7 +235,9 @@ class Intake:
         try:
             return await self._submit(_NUMBER_BY_KEY, which, None, None, text, payload, metadata)
         except NotFound:
-            opened = await self.open(channel, external_id=external_id)
+            # Looked for just now: no read before creating it (a conversation created at
+            # the same moment elsewhere is found after the INSERT fails).
+            opened = await self._create(channel, external_id)
             return await self.submit(opened.id, None, text, payload, metadata)
 
     async def _submit(
