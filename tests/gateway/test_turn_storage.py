@@ -1,0 +1,119 @@
+"""The statements of a REST turn's hot path, on SQLite and PostgreSQL: a company message is
+stored already claimed only when nothing of its conversation is on its way to Rasa, the
+bot's replies keep their order, and a pull channel's unread messages go out once even to
+calls made at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select, update
+
+from bot.conversation import store
+from bot.conversation.intake import Intake
+from bot.conversation.models import Conversation, Message
+from tests.gateway.conftest import core_of
+from tests.gateway.test_rest import say
+
+
+@pytest.fixture
+def db_url(any_db_url: str) -> str:
+    return any_db_url
+
+
+class Taker:
+    """Stands for the Rasa worker: may take every message, records what it was given."""
+
+    def __init__(self) -> None:
+        self.taken: list[Message] = []
+
+    def can_take(self, conversation_id: str) -> bool:
+        return True
+
+    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None:
+        self.taken.append(message)
+
+
+async def statuses(gateway: TestClient, conversation_id: str) -> list[tuple[str | None, bool]]:
+    """Each company message's Rasa status and whether its start was recorded, in order."""
+    async with core_of(gateway).ctx.sessions() as s:
+        rows = await s.execute(
+            select(Message.rasa_status, Message.rasa_started_at)
+            .where(Message.conversation_id == conversation_id, Message.role == "user")
+            .order_by(Message.seq)
+        )
+        return [(status, started is not None) for status, started in rows.tuples()]
+
+
+async def test_a_message_is_stored_claimed_only_when_nothing_of_its_conversation_is_unfinished(
+    gateway: TestClient,
+) -> None:
+    core = core_of(gateway)
+    await say(gateway, "crm-1", "hej")
+    async with core.ctx.sessions() as s:
+        conversation_id = str(await s.scalar(select(Conversation.id).where(Conversation.external_id == "crm-1")))
+    kicked: list[str] = []
+    taker = Taker()
+    intake = Intake(core.ctx, kicked.append, taker)
+
+    for unfinished in ("pending", "retry", "processing"):
+        async with core.ctx.sessions.begin() as s:
+            await s.execute(update(Message).where(Message.role == "user").values(rasa_status="done"))
+            first = await s.scalar(select(Message.id).where(Message.role == "user").order_by(Message.seq).limit(1))
+            await s.execute(update(Message).where(Message.id == first).values(rasa_status=unfinished))
+        await intake.submit_by_key("rest", "crm-1", f"medan {unfinished}")
+        # Behind an unfinished message: stored pending, for the worker to claim in order.
+        assert (await statuses(gateway, conversation_id))[-1] == ("pending", False)
+        assert taker.taken == [] and kicked[-1] == conversation_id
+
+    async with core.ctx.sessions.begin() as s:
+        await s.execute(update(Message).where(Message.role == "user").values(rasa_status="done"))
+    kicked.clear()
+    submitted = await intake.submit_by_key("rest", "crm-1", "nu")
+    assert (await statuses(gateway, conversation_id))[-1] == ("processing", True)
+    [taken] = taker.taken
+    assert (taken.seq, taken.text, taken.rasa_status) == (submitted.seq, "nu", "processing")
+    assert taken.rasa_started_at == taken.created_at and kicked == []
+    async with core.ctx.sessions() as s:
+        assert taken.id == await s.scalar(select(Message.id).where(Message.seq == submitted.seq))
+
+
+async def test_replies_stored_in_one_statement_keep_their_order(gateway: TestClient) -> None:
+    core = core_of(gateway)
+    await say(gateway, "crm-2", "hej")
+    async with core.ctx.sessions() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.external_id == "crm-2"))
+    assert conv is not None
+    now = core.ctx.now()
+    added = [
+        store.new_message(conv.id, "bot", f"svar {i}", now, seq=conv.last_seq + 1 + i, buttons=[{"title": "t"}])
+        for i in range(5)
+    ]
+    async with core.ctx.sessions.begin() as s:
+        await s.execute(update(Conversation).where(Conversation.id == conv.id).values(last_seq=conv.last_seq + 5))
+        await store.insert_messages(s, added)
+    async with core.ctx.sessions() as s:
+        stored = {m.id: m for m in await store.messages_after(s, conv.id, conv.last_seq)}
+    assert [(stored[m.id].seq, stored[m.id].text, stored[m.id].buttons) for m in added] == [
+        (conv.last_seq + 1 + i, f"svar {i}", [{"title": "t"}]) for i in range(5)
+    ]
+
+
+async def test_unread_messages_go_out_once_to_calls_at_the_same_moment(gateway: TestClient) -> None:
+    core = core_of(gateway)
+    await say(gateway, "crm-3", "hej")
+    async with core.ctx.sessions() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.external_id == "crm-3"))
+    assert conv is not None
+    taken: list[Any] = []
+    for round_ in range(3):
+        now = core.ctx.now()
+        async with core.ctx.sessions.begin() as s:
+            for i in range(4):
+                await store.add_message(s, conv.id, "bot", f"runda {round_} svar {i}", now)
+        results = await asyncio.gather(*(core.outbox.take_unread(conv.id) for _ in range(6)))
+        taken.extend(m.text for result in results for m in result)
+    assert sorted(taken) == sorted(f"runda {r} svar {i}" for r in range(3) for i in range(4))
