@@ -53,6 +53,12 @@ EDIT = ("financing", "vi behöver låna till en ny svarv i verkstaden")
 MESSAGES = ("hej", "vi behöver ett lån till en ny maskin", "vi måste varsla personal", "kan vi skjuta upp skatten?",
             "vi vill börja exportera till Tyskland", "tack för hjälpen")
 BENCH = Actor(None, "make bench")
+# Turns of one conversation before the client starts another, as companies do (the soak
+# bench's conversations are as long). Rasa reads a conversation's whole history on every
+# turn, so one endless conversation per client made every turn slower as the bench went
+# on (a turn at its 200th message takes about four times as long as at its first), and
+# the later of the two swaps looked the worse for it.
+CONVERSATION_TURNS = 12
 
 
 @dataclass
@@ -62,6 +68,19 @@ class Load:
     turns: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds)
     failures: list[tuple[float, str]] = field(default_factory=list)
     silent: list[float] = field(default_factory=list)  # answered 200 without a bot message (a hand-off)
+
+    def timeline(self, start: float, end: float, step: float = 2.0) -> list[list[float]]:
+        """[seconds after `start`, turns, p50 ms, slowest ms] per `step` seconds: where in
+        a swap the slow turns fall (the load, the switch, the old server's stop)."""
+        rows = []
+        at = start
+        while at < end:
+            inside = sorted(s for t, s in self.turns if at <= t < at + step)
+            if inside:
+                rows.append([round(at - start, 1), len(inside), round(inside[len(inside) // 2] * 1000),
+                             round(inside[-1] * 1000)])
+            at += step
+        return rows
 
     def during(self, start: float, end: float) -> dict[str, Any]:
         inside = sorted(s for t, s in self.turns if start <= t <= end)
@@ -77,10 +96,11 @@ async def steady_load(url: str, clients: int, stop: asyncio.Event, load: Load) -
     hook = f"{url}/webhooks/rest/webhook"
 
     async def client(n: int) -> None:
-        sender = f"bench-swap-{n}-{secrets.token_hex(3)}"
         turn = 0
         async with aiohttp.ClientSession() as http:
             while not stop.is_set():
+                if turn % CONVERSATION_TURNS == 0:  # the next company's conversation
+                    sender = f"bench-swap-{n}-{secrets.token_hex(3)}"
                 started = time.monotonic()
                 try:
                     async with http.post(hook, json={"sender": sender, "message": MESSAGES[turn % len(MESSAGES)]},
@@ -187,6 +207,10 @@ async def measure(stack: Stack, settings: Settings, base: str, clients: int) -> 
                 "activation": load.during(swap_started, rollback_started),
                 "rollback": load.during(rollback_started, end),
                 "rollback_seconds": round(rolled_back - rollback_started, 1),
+                # Each swap from its request: the new server is active after `*_seconds`
+                # and the old one stops RASA_TIMEOUT_SECONDS + 5 s later.
+                "activation_timeline": load.timeline(swap_started, rollback_started),
+                "rollback_timeline": load.timeline(rollback_started, end),
                 "failures": [f for _, f in load.failures][:10],
             },
             "uptime": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
