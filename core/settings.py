@@ -43,13 +43,6 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
-def _nice(env: dict[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if not 0 <= value <= 19:
-        raise SettingsError(f"{name} must be a nice value from 0 to 19, got {value}")
-    return value
-
-
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -89,8 +82,6 @@ class Settings:
     replicas: int = 1
     rasa_tf_threads: int = 1
     rasa_malloc_arena_max: int = 2
-    # The nice value of a Rasa server loading a model beside the active one (0-19).
-    rasa_standby_nice: int = 10
     # --- training from the admin pages (training/); documented in .env.example ---
     training_epoch_fraction: float = 0.2
     training_config: str = ""  # a config.yml to train with instead of the project's (tests)
@@ -229,7 +220,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         replicas=_positive(env, "REPLICAS", 1),
         rasa_tf_threads=_int(env, "RASA_TF_THREADS", 1),
         rasa_malloc_arena_max=_int(env, "RASA_MALLOC_ARENA_MAX", 2),
-        rasa_standby_nice=_nice(env, "RASA_STANDBY_NICE", 10),
         training_epoch_fraction=_fraction(env, "TRAINING_EPOCH_FRACTION", 0.2),
         training_config=env.get("TRAINING_CONFIG", ""),
         console_max_chats_default=_positive(env, "CONSOLE_MAX_CHATS_DEFAULT", 3),

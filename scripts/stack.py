@@ -38,11 +38,6 @@ from scripts.supervisor import ManagedProcess, say
 APP_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 # How long a second Rasa server may take to load a requested model.
 SWAP_TIMEOUT_SECONDS = 600.0
-# Parsed by a newly loaded Rasa server before it takes over: its first parse builds what
-# TensorFlow and the featurizers build lazily, which would otherwise stall the first
-# companies' turns.
-WARM_UP_TEXTS = ("hej", "vi behöver låna pengar till en ny maskin", "vi måste varsla personal",
-                 "kan vi få hjälp med export?")
 
 
 def tracker_store_config(url: str) -> str:
@@ -119,21 +114,6 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None 
                 return
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def warm_up(url: str, token: str, texts: tuple[str, ...] = WARM_UP_TEXTS) -> bool:
-    """Parse `texts` on the Rasa server at `url` (no conversation is touched); False if
-    it did not answer."""
-    for text in texts:
-        request = urllib.request.Request(f"{url}/model/parse?token={token}", method="POST",
-                                         data=json.dumps({"text": text}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-    return True
 
 
 def rasa_status(url: str, token: str) -> dict[str, object] | None:
@@ -283,8 +263,6 @@ class Stack:
             generation = current.generation
         port = free_port()
         process = self._managed("rasa-next", self._rasa_argv(path, port), self._rasa_env())
-        # Loading takes a core for a while: the active server keeps the CPU it needs.
-        process.nice = self.settings.rasa_standby_nice
         process.start()
         say(f"starting {path.name} on port {port} beside the active model")
         self.swap = Swap(path.name, f"http://{self.settings.rasa_host}:{port}", process, generation,
@@ -308,12 +286,6 @@ class Stack:
         status = rasa_status(swap.url, self.settings.rasa_token)
         if status is None or Path(str(status.get("model_file") or "")).name != swap.model:
             return
-        if not warm_up(swap.url, self.settings.rasa_token):
-            return  # it does not answer yet: the next round tries again
-        standby_nice = swap.process.nice
-        if not swap.process.set_priority(0):
-            say(f"{swap.model}: could not give the new Rasa server the normal CPU priority back "
-                f"(it stays at nice {standby_nice}); allow it with LimitNICE=+0 or CAP_SYS_NICE")
         with transaction(self._sessions) as session:
             switched = serving.activate(session, swap.model, swap.url, swap.generation)
         self.swap = None

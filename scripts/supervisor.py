@@ -41,9 +41,6 @@ class ManagedProcess:
     started_at: float = 0.0
     restarts: int = 0  # consecutive restarts without a healthy minute in between
     restart_at: float | None = None
-    # A CPU priority below the others' (a nice value, 0 = normal): a Rasa server loading a
-    # model beside the one that answers (see `set_priority`).
-    nice: int = 0
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -53,9 +50,8 @@ class ManagedProcess:
             if self._log is None:
                 self._log = (self.log_dir / f"{self.name}.log").open("ab")
             out = self._log
-        argv = ["nice", "-n", str(self.nice), *self.argv] if self.nice else self.argv
         self.process = subprocess.Popen(
-            argv, cwd=self.cwd, env=self.env, stdout=out,
+            self.argv, cwd=self.cwd, env=self.env, stdout=out,
             stderr=subprocess.STDOUT if out else None, start_new_session=True,
         )
         self.started_at = time.monotonic()
@@ -66,31 +62,6 @@ class ManagedProcess:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
-
-    def set_priority(self, nice: int) -> bool:
-        """Give the running process (every thread: on Linux each has its own nice value) and
-        its restarts the nice value. Lowering it again needs CAP_SYS_NICE or a RLIMIT_NICE
-        that allows it (systemd's `LimitNICE=`); False when not allowed (a restart still
-        starts with the new value)."""
-        self.nice = nice
-        if not self.running():
-            return True
-        tasks = Path(f"/proc/{self.pid}/task")
-        done: set[int] = set()
-        try:
-            for _ in range(3):  # a thread started meanwhile may have inherited the old value
-                threads = {int(task.name) for task in tasks.iterdir()} if tasks.is_dir() else {self.pid}
-                if threads <= done:
-                    break
-                for thread in threads - done:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.setpriority(os.PRIO_PROCESS, thread, nice)
-                done |= threads
-        except FileNotFoundError:  # the process ended meanwhile
-            return True
-        except PermissionError:
-            return False
-        return True
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

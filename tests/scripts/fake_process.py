@@ -1,9 +1,9 @@
 """Stand-ins for the action server and a Rasa server, as real processes, for the
 supervisor's tests: `python tests/scripts/fake_process.py actions|rasa --port P [--model M]`.
 
-The fake Rasa answers /status with its model file (and how many texts it has parsed) and
-every turn with "svar från <model>", so a test sees which server answered. `--fail` exits
-at once (a model that cannot load); `--load-seconds` delays readiness like a real model load.
+The fake Rasa answers /status with its model file and every turn with "svar från <model>",
+so a test sees which server answered. `--fail` exits at once (a model that cannot load);
+`--load-seconds` delays readiness like a real model load.
 """
 
 from __future__ import annotations
@@ -30,16 +30,8 @@ def main() -> int:
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    parsed: list[str] = []
-
     async def status(request: web.Request) -> web.Response:
-        return web.json_response({"model_file": f"/models/{args.model}", "num_active_training_jobs": 0,
-                                  "parsed": len(parsed)})
-
-    async def parse(request: web.Request) -> web.Response:
-        text = (await request.json())["text"]
-        parsed.append(text)
-        return web.json_response({"text": text, "intent": {"name": "greet", "confidence": 1.0}})
+        return web.json_response({"model_file": f"/models/{args.model}", "num_active_training_jobs": 0})
 
     async def turn(request: web.Request) -> web.Response:
         body = await request.json()
@@ -54,7 +46,6 @@ def main() -> int:
         app.router.add_get("/health", health)
         app.router.add_get("/status", status)
         app.router.add_post("/webhooks/rest/webhook", turn)
-        app.router.add_post("/model/parse", parse)
         app.router.add_post("/conversations/{sender}/tracker/events", events)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

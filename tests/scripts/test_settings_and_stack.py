@@ -31,14 +31,6 @@ def test_a_port_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
         load_settings({"VAR_DIR": str(tmp_path), "RASA_PORT": "femtusen"})
 
 
-def test_the_standby_rasa_priority_is_a_nice_value(tmp_path: Path) -> None:
-    assert load_settings({"VAR_DIR": str(tmp_path)}).rasa_standby_nice == 10
-    assert load_settings({"VAR_DIR": str(tmp_path), "RASA_STANDBY_NICE": "0"}).rasa_standby_nice == 0
-    for wrong in ("20", "-5"):
-        with pytest.raises(SettingsError, match="RASA_STANDBY_NICE must be a nice value from 0 to 19"):
-            load_settings({"VAR_DIR": str(tmp_path), "RASA_STANDBY_NICE": wrong})
-
-
 def test_tracker_store_from_sqlite_and_postgresql_urls(tmp_path: Path) -> None:
     sqlite = yaml.safe_load(tracker_store_config(f"sqlite:///{tmp_path}/t.db"))["tracker_store"]
     assert sqlite == {"type": "SQL", "dialect": "sqlite", "db": f"{tmp_path}/t.db"}

@@ -18,7 +18,7 @@ import pytest
 from core import serving
 from core.db import make_async_engine, make_async_sessionmaker, make_engine, make_sessionmaker
 from scripts.db import upgrade
-from scripts.stack import APP_PYTHON, WARM_UP_TEXTS, Stack, isolated_settings, rasa_status
+from scripts.stack import APP_PYTHON, Stack, isolated_settings
 from scripts.supervisor import ManagedProcess, restart_delay
 
 FAKE = str(Path(__file__).with_name("fake_process.py"))
@@ -127,45 +127,6 @@ def test_a_requested_model_is_started_beside_the_active_one_and_switched_to(
     assert old.running(), "the previous server keeps answering the turns already sent to it"
     poll_until(stack, lambda: not old.running(), timeout=15)
     assert stack.processes["rasa"].running()
-
-
-def test_the_new_server_loads_at_a_lower_priority_and_is_warmed_up_before_it_takes_over(
-    make_stack: Callable[..., FakeStack],
-) -> None:
-    stack = make_stack(RASA_STANDBY_NICE="7")
-    stack.start(timeout=30)
-    assert os.getpriority(os.PRIO_PROCESS, stack.processes["rasa"].pid) == 0
-    ask_for(stack, "model-b.tar.gz")
-    poll_until(stack, lambda: stack.swap is not None)
-    assert stack.swap is not None
-    loading = stack.swap.process
-    poll_until(stack, lambda: os.getpriority(os.PRIO_PROCESS, loading.pid) == 7)  # set by `nice` before exec
-    poll_until(stack, lambda: read_serving(stack).generation == 2)
-
-    assert stack.processes["rasa"] is loading
-    threads = [int(t.name) for t in Path(f"/proc/{loading.pid}/task").iterdir()]
-    assert [os.getpriority(os.PRIO_PROCESS, t) for t in threads] == [0] * len(threads)
-    status = rasa_status(read_serving(stack).active_url, stack.settings.rasa_token)
-    assert status is not None and status["parsed"] == len(WARM_UP_TEXTS)
-
-
-def test_a_new_server_that_cannot_get_its_priority_back_still_takes_over(
-    make_stack: Callable[..., FakeStack], monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    stack = make_stack()
-    stack.start(timeout=30)
-
-    def refuse(which: int, who: int, nice: int) -> None:
-        raise PermissionError(1, "Operation not permitted")
-
-    ask_for(stack, "model-b.tar.gz")
-    poll_until(stack, lambda: stack.swap is not None)
-    monkeypatch.setattr(os, "setpriority", refuse)
-    poll_until(stack, lambda: read_serving(stack).generation == 2)
-    assert read_serving(stack).active_model == "model-b.tar.gz"
-    rasa = stack.processes["rasa"]
-    assert os.getpriority(os.PRIO_PROCESS, rasa.pid) == stack.settings.rasa_standby_nice == 10
-    assert rasa.nice == 0, "a restart starts at the normal priority"
 
 
 def test_a_model_that_does_not_start_leaves_the_active_one_serving(make_stack: Callable[..., FakeStack]) -> None:
