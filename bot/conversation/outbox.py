@@ -99,7 +99,6 @@ class Deliverer(Protocol):
 
 
 _DELIVERIES = cast(Table, Delivery.__table__)
-_MESSAGE_FIELDS = tuple(c.name for c in store.MESSAGES.columns)
 _CONVERSATION: BindParameter[str] = bindparam("b_id", type_=_DELIVERIES.c.conversation_id.type)
 _CURSOR = select(_DELIVERIES.c.delivered_seq).where(_DELIVERIES.c.conversation_id == _CONVERSATION).scalar_subquery()
 # A pull channel's unread messages, each with the cursor as it was read (the last column).
@@ -216,7 +215,7 @@ class Outbox:
                 advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
                 if cast(CursorResult[Any], advanced).rowcount:
                     break
-        messages = [Message(**dict(zip(_MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
+        messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
         return [m for m in messages if deliverable(m)]
 
     # ------------------------------------------------------------------ the relay

@@ -18,9 +18,9 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Integer, bindparam, case, func, literal_column, select, true, update
+from sqlalchemy import CursorResult, Integer, bindparam, case, func, literal_column, select, true, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
@@ -80,6 +80,35 @@ _SET_STATUS = (
     .where(_MESSAGES.id == bindparam("b_id"))
     .values(rasa_status=bindparam("b_status", type_=_MESSAGES.rasa_status.type))
 )
+
+
+
+def _oldest_unfinished(statuses: tuple[str, ...]) -> Any:
+    """The conversation's two oldest messages in these Rasa statuses, each with the
+    conversation's state, rasa_paused, channel and page after the message's columns."""
+    return (
+        select(*store.MESSAGES.columns, _CONVERSATIONS.state, _CONVERSATIONS.rasa_paused,
+               _CONVERSATIONS.channel, _CONVERSATIONS.page)
+        .join(store.CONVERSATIONS, _CONVERSATIONS.id == _MESSAGES.conversation_id)
+        .where(
+            _MESSAGES.conversation_id == bindparam("b_id"),
+            _MESSAGES.rasa_status.in_([literal_column(f"'{status}'") for status in statuses]),
+        )
+        .order_by(_MESSAGES.seq)
+        .limit(2)
+    )
+
+
+_OLDEST_UNFINISHED = _oldest_unfinished(UNFINISHED)
+# While the bot is down, only what needs no bot goes on (messages waiting for it stay).
+_OLDEST_FOR_BOT = _oldest_unfinished(("pending", "processing"))
+# A claim wins only if the message is still as it was read (status, and start if any).
+_CLAIM = (
+    update(store.MESSAGES)
+    .where(_MESSAGES.id == bindparam("b_id"), _MESSAGES.rasa_status == bindparam("b_status"))
+    .values(rasa_status="processing", rasa_started_at=bindparam("b_now", type_=_MESSAGES.rasa_started_at.type))
+)
+_CLAIM_STARTED = _CLAIM.where(_MESSAGES.rasa_started_at == bindparam("b_started"))
 
 HandOff = Callable[[str, str, "dict[str, Any] | None", bool], Awaitable[None]]
 Reopen = Callable[[str], Awaitable[None]]
@@ -285,40 +314,26 @@ class RasaWorker:
         stale = now - dt.timedelta(seconds=self.ctx.config.rasa_timeout_seconds + 30)
         async with self.ctx.sessions.begin() as s:
             # The conversation's row comes along (one round trip): the turn needs its state.
-            found = list(
-                (
-                    await s.execute(
-                        select(Message, Conversation)
-                        .join(Conversation, Conversation.id == Message.conversation_id)
-                        .where(
-                            Message.conversation_id == conversation_id,
-                            Message.rasa_status.in_(UNFINISHED if with_retry else ("pending", "processing")),
-                        )
-                        .order_by(Message.seq)
-                        .limit(2)
-                    )
-                ).tuples()
-            )
+            found = (
+                await s.execute(_OLDEST_UNFINISHED if with_retry else _OLDEST_FOR_BOT, {"b_id": conversation_id})
+            ).all()
             # A second one waits: the worker claims again after this turn (else it stops
             # without one more query; a message stored later kicks it again).
             self._more[conversation_id] = len(found) > 1
             if not found:
                 return None
-            candidate, conv = found[0]
-            self._conversation[candidate.id] = (conv.state, conv.rasa_paused, conv.channel, conv.page)
+            row = found[0]
+            candidate = Message(**dict(zip(store.MESSAGE_FIELDS, row[: len(store.MESSAGE_FIELDS)], strict=True)))
+            state, paused, channel, page = row[len(store.MESSAGE_FIELDS):]
+            self._conversation[candidate.id] = (str(state), bool(paused), str(channel), page)
             if candidate.rasa_status == "processing" and (
                 candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
             ):
                 return BUSY
-            condition = Message.rasa_status == candidate.rasa_status
+            claim, params = _CLAIM, {"b_id": candidate.id, "b_status": candidate.rasa_status, "b_now": now}
             if candidate.rasa_started_at is not None:
-                condition = condition & (Message.rasa_started_at == candidate.rasa_started_at)
-            won = await store.updated(
-                s,
-                update(Message)
-                .where(Message.id == candidate.id, condition)
-                .values(rasa_status="processing", rasa_started_at=now),
-            )
+                claim, params = _CLAIM_STARTED, {**params, "b_started": candidate.rasa_started_at}
+            won = cast(CursorResult[Any], await s.execute(claim, params)).rowcount
             return candidate if won else None
 
     async def _postpone(self, message: Message) -> None:

@@ -37,6 +37,8 @@ RASA_UNFINISHED = ("pending", "retry", "processing")
 # no identity map, and SQLAlchemy's cache key for each is computed only once.
 MESSAGES = cast(Table, Message.__table__)
 CONVERSATIONS = cast(Table, Conversation.__table__)
+# Every column of a message, as a Message takes them (`Message(**dict(zip(...)))`).
+MESSAGE_FIELDS = tuple(c.name for c in MESSAGES.columns)
 # Every column of a message but its id, as a new message is inserted.
 MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.columns if c.name != "id")
 
