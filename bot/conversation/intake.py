@@ -8,6 +8,7 @@ retried message is recognised) and then handed to the Rasa worker.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable
@@ -114,22 +115,7 @@ class Intake:
         now = self.ctx.now()
         try:
             async with self.ctx.sessions.begin() as s:
-                conv = Conversation(
-                    id=secrets.token_urlsafe(24),
-                    channel=channel,
-                    external_id=external_id,
-                    address=address,
-                    display_name=display_name,
-                    state=rules.BOT,
-                    page=page,
-                    created_at=now,
-                    updated_at=now,
-                )
-                s.add(conv)
-                s.add(Participant(conversation_id=conv.id, kind="company", joined_at=now))
-                s.add(Delivery(conversation_id=conv.id, channel=channel, next_attempt_at=now))
-                await s.flush()
-                await events.record(s, conv.id, EventKind.OPENED, now, channel=channel)
+                conv = await _add_conversation(s, channel, external_id, now, address, display_name, page)
                 if greeting:
                     message = await store.add_message(s, conv.id, "system", texts.GREETING, now)
                     stored = [store.message_json(message)]
@@ -233,12 +219,13 @@ class Intake:
         The conversation is opened on first use."""
         which = {"b_channel": channel, "b_external_id": external_id}
         try:
+            return await self._submit(
+                _NUMBER_BY_KEY, which, None, None, text, payload, metadata, create=(channel, external_id)
+            )
+        except IntegrityError:
+            # Created at the same moment by another request (or replica): the message
+            # goes to theirs.
             return await self._submit(_NUMBER_BY_KEY, which, None, None, text, payload, metadata)
-        except NotFound:
-            # Looked for just now: no read before creating it (a conversation created at
-            # the same moment elsewhere is found after the INSERT fails).
-            opened = await self._create(channel, external_id)
-            return await self.submit(opened.id, None, text, payload, metadata)
 
     async def _submit(
         self,
@@ -249,7 +236,10 @@ class Intake:
         text: str,
         payload: str | None,
         metadata: dict[str, Any] | None,
+        create: tuple[str, str] | None = None,
     ) -> Submitted:
+        """`create`: the channel and key of a conversation to open, in the same
+        transaction, when `which` finds none (its first message is numbered 1)."""
         now = self.ctx.now()
         masked = mask_personal_numbers(text)
         try:
@@ -260,7 +250,10 @@ class Intake:
                         return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
                 # The message's number, the conversation's `updated_at` and what the turn
                 # needs of the conversation, in one statement (which also finds it).
-                row = (await s.execute(number, {**which, "b_now": now})).one_or_none()
+                row: Any = (await s.execute(number, {**which, "b_now": now})).one_or_none()
+                if row is None and create is not None:
+                    opened = await _add_conversation(s, *create, now, last_seq=1)
+                    row = (opened.id, 1, opened.state, opened.channel, False, None)
                 if row is None:
                     raise NotFound()
                 conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
@@ -385,6 +378,38 @@ class Intake:
             await self.ctx.announce.status(conversation_id)
         await self.ctx.announce.tickets("created", ticket_data, open_count)
         return ticket_data["id"], stored["seq"] if stored else None, True
+
+
+async def _add_conversation(
+    s: AsyncSession,
+    channel: str,
+    external_id: str | None,
+    now: dt.datetime,
+    address: dict[str, Any] | None = None,
+    display_name: str | None = None,
+    page: str | None = None,
+    last_seq: int = 0,
+) -> Conversation:
+    """A new conversation owned by the bot, with its company, its delivery cursor and its
+    `opened` event, in the caller's transaction."""
+    conv = Conversation(
+        id=secrets.token_urlsafe(24),
+        channel=channel,
+        external_id=external_id,
+        address=address,
+        display_name=display_name,
+        state=rules.BOT,
+        page=page,
+        last_seq=last_seq,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(conv)
+    s.add(Participant(conversation_id=conv.id, kind="company", joined_at=now))
+    s.add(Delivery(conversation_id=conv.id, channel=channel, next_attempt_at=now))
+    await s.flush()
+    await events.record(s, conv.id, EventKind.OPENED, now, channel=channel)
+    return conv
 
 
 async def _told_about_personal_numbers(s: AsyncSession, conversation_id: str) -> bool:

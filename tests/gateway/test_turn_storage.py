@@ -117,3 +117,15 @@ async def test_unread_messages_go_out_once_to_calls_at_the_same_moment(gateway: 
         results = await asyncio.gather(*(core.outbox.take_unread(conv.id) for _ in range(6)))
         taken.extend(m.text for result in results for m in result)
     assert sorted(taken) == sorted(f"runda {r} svar {i}" for r in range(3) for i in range(4))
+
+
+async def test_first_messages_of_a_new_sender_at_the_same_moment_open_one_conversation(gateway: TestClient) -> None:
+    # The conversation is created in the transaction that stores the first message; the
+    # requests that lose the race to create it store theirs in the winner's.
+    results = await asyncio.gather(*(say(gateway, "crm-new", f"hej {i}") for i in range(5)))
+    assert [status for status, _ in results] == [200] * 5
+    async with core_of(gateway).ctx.sessions() as s:
+        [conv] = list(await s.scalars(select(Conversation).where(Conversation.external_id == "crm-new")))
+        user = list(await s.scalars(select(Message.text).where(Message.role == "user").order_by(Message.seq)))
+    assert sorted(user) == [f"hej {i}" for i in range(5)]
+    assert conv.last_seq == 10  # five questions, five answers
