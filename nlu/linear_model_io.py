@@ -56,6 +56,18 @@ def load(directory: Path, stem: str, legacy: str | None = None) -> LogisticRegre
         clf.classes_ = arrays["classes"]
         clf.n_iter_ = arrays["n_iter"]
     clf.n_features_in_ = clf.coef_.shape[1]
+    return for_prediction(clf)
+
+
+def for_prediction(clf: LogisticRegression) -> LogisticRegression:
+    """Lay `coef_` out column-major, so that `coef_.T` is C-contiguous.
+
+    scikit-learn scores a message as `X @ coef_.T` with `X` a sparse row, and SciPy's
+    sparse-times-dense product copies a dense operand that is not C-contiguous on every
+    call: with our ~19,000 features and ~85 intents that copy was 3 ms of a message's
+    prediction (50 times the product itself) and 8 % of the Rasa server's CPU under ten
+    clients (py-spy, docs/operations.md "A faster turn"). Same values, same sums."""
+    clf.coef_ = np.asfortranarray(clf.coef_)
     return clf
 
 
@@ -66,4 +78,4 @@ def _load_skops(path: Path) -> LogisticRegression:
     if untrusted:  # like Rasa: refuse a file that would make skops load unknown types
         raise ValueError(f"untrusted types in {path}: {untrusted}")
     clf: LogisticRegression = sio.load(path, trusted=untrusted)
-    return clf
+    return for_prediction(clf)

@@ -48,6 +48,20 @@ print("same")
     assert out == "same"
 
 
+def test_a_read_back_regression_scores_a_sparse_message_without_copying_its_weights(tmp_path: Path) -> None:
+    out = probe("""
+import sys; from pathlib import Path
+import scipy.sparse as sp
+from nlu import linear_model_io
+d = Path(sys.argv[1])
+linear_model_io.save(clf, d, "m")
+back = linear_model_io.load(d, "m")
+message = sp.csr_matrix(X[:1])
+print(back.coef_.T.flags["C_CONTIGUOUS"], np.array_equal(back.predict_proba(message), clf.predict_proba(message)))
+""", tmp_path)
+    assert out == "True True"
+
+
 def test_a_read_back_regression_can_be_refitted_from_its_weights(tmp_path: Path) -> None:
     out = probe("""
 import sys; from pathlib import Path

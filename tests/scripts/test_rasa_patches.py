@@ -1,6 +1,7 @@
-"""The action server's answers are checked with a validator built once (scripts/rasa_patches.py)
-and decide exactly as Rasa's own check: the same answers pass, the same fail, with the same
-message. The probe runs in Rasa's environment."""
+"""Our patches of Rasa internals (scripts/rasa_patches.py) decide exactly as Rasa does: the
+action server's answers, checked with a validator built once, pass and fail as with Rasa's
+own check, with the same message; event classes are resolved by name as Rasa resolves them.
+The probes run in Rasa's environment."""
 
 from __future__ import annotations
 
@@ -58,3 +59,37 @@ def test_the_patched_check_decides_every_answer_as_rasas_own() -> None:
     assert verdicts[:4] == ["ok"] * 4 and "invalid" in verdicts[4:]
     assert all("Failed to validate Action server response" in original[1]
                for original, _ in decisions if original[0] == "invalid")
+
+
+EVENTS_PROBE = """
+import json
+from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.utils.common import all_subclasses
+original = Event.resolve_by_type
+from scripts import rasa_patches
+rasa_patches.apply()
+patched = Event.resolve_by_type
+
+def outcome(resolve, name, default=None):
+    try:
+        found = resolve(name, default)
+        return None if found is None else found.__name__
+    except ValueError as error:
+        return "ValueError: " + str(error)
+
+names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic", "okänd_händelse"]
+calls = [(name, None) for name in names] * 2 + [("okänd_händelse", SlotSet), ("user", SlotSet)]
+print(json.dumps([[outcome(original, n, d), outcome(patched, n, d)] for n, d in calls]))
+"""
+
+
+def test_event_classes_are_resolved_as_rasa_resolves_them() -> None:
+    result = subprocess.run([str(RASA_PYTHON), "-W", "ignore", "-c", EVENTS_PROBE],
+                            cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcomes = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [original for original, _ in outcomes] == [patched for _, patched in outcomes]
+    assert ["UserUttered", "UserUttered"] in outcomes and ["SlotSet", "SlotSet"] in outcomes
+    assert outcomes[-2] == ["SlotSet", "SlotSet"], "an unknown name gives the default"
+    assert ["ValueError: Unknown event name 'okänd_händelse'.", "ValueError: Unknown event name 'okänd_händelse'."] \
+        in outcomes
