@@ -88,17 +88,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Replicas take the ports after their first (RASA_PORT + 1 ...); a private stack keeps
+# this many free for each of its port ranges.
+ISOLATED_PORTS_PER_RANGE = 4
+
+
+def free_port_ranges(count: int, size: int) -> list[int]:
+    """The first ports of `count` ranges of `size` consecutive ports, none of which anything
+    listens on now, and no two overlapping (each port is held until all are chosen: a port
+    the kernel hands out for one range is not handed out for the next)."""
+    held: list[socket.socket] = []
+    starts: list[int] = []
+    try:
+        while len(starts) < count:
+            first = socket.socket()
+            held.append(first)
+            first.bind(("127.0.0.1", 0))
+            start = int(first.getsockname()[1])
+            try:
+                for port in range(start + 1, start + size):
+                    extra = socket.socket()
+                    held.append(extra)
+                    extra.bind(("127.0.0.1", port))
+            except OSError:  # taken, or past the last port: another start
+                continue
+            starts.append(start)
+    finally:
+        for sock in held:
+            sock.close()
+    return starts
+
+
 def isolated_settings(var_dir: Path, env: dict[str, str] | None = None) -> Settings:
     """Settings for a private copy of the whole stack (tests, bench): its own var/ (so
     its own SQLite databases) and free ports, the rest from the environment."""
     values = {k: v for k, v in (env if env is not None else os.environ).items()
               if k not in ("DATABASE_URL", "RASA_TRACKER_URL")}
+    rasa, actions, gateway = free_port_ranges(3, ISOLATED_PORTS_PER_RANGE)
     values.update({
         "VAR_DIR": str(var_dir),
         "RASA_TOKEN": values.get("RASA_TOKEN") or "isolated-stack-token",
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
-        "GATEWAY_PORT": str(free_port()),
+        "RASA_PORT": str(rasa),
+        "ACTION_SERVER_PORT": str(actions),
+        "GATEWAY_PORT": str(gateway),
     })
     return load_settings(values)
 

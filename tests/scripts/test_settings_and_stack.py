@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,14 @@ import yaml
 
 from core.settings import SettingsError, load_settings
 from scripts import model
-from scripts.stack import lock_store_config, tracker_store_config, write_endpoints
+from scripts.stack import (
+    ISOLATED_PORTS_PER_RANGE,
+    free_port_ranges,
+    isolated_settings,
+    lock_store_config,
+    tracker_store_config,
+    write_endpoints,
+)
 
 
 def test_defaults_are_local_sqlite_under_var_and_loopback(tmp_path: Path) -> None:
@@ -59,3 +67,22 @@ def test_the_fingerprint_follows_the_training_data(tmp_path: Path, monkeypatch: 
     assert model.fingerprint(["data"]) == before
     (tmp_path / "data" / "a.yml").write_text("two")
     assert model.fingerprint(["data"]) != before
+
+
+def test_a_private_stack_gets_port_ranges_that_are_free_and_do_not_overlap(tmp_path: Path) -> None:
+    s = isolated_settings(tmp_path)
+    ranges = [range(p, p + ISOLATED_PORTS_PER_RANGE) for p in (s.rasa_port, s.action_server_port, s.gateway_port)]
+    ports = [port for r in ranges for port in r]
+    assert len(set(ports)) == len(ports), "no two ranges share a port"
+    for port in ports:  # nothing listens there: a replica can bind it
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+
+
+def test_a_taken_port_is_not_inside_any_range() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        for start in free_port_ranges(20, 3):
+            assert busy not in range(start, start + 3)
