@@ -8,6 +8,8 @@ Activating a model without downtime is a hand-over through this row:
 3. it switches the row to the new server in one conditional UPDATE (`generation` + 1);
 4. every gateway sees the new generation within a second and sends new turns there, while
    turns already under way finish on the old server;
+   with several Rasa servers on the machine (REPLICAS), as many new ones start and the row
+   names them all (`active_url` holds their addresses, comma-separated);
 5. after a grace period the supervisor stops the old server.
 A failed start leaves the active server as it was and says why in `message`.
 """
@@ -53,6 +55,16 @@ class Serving:
     requested_model: str | None
     state: str
     message: str
+
+
+def join_urls(urls: list[str]) -> str:
+    """The serving row's `active_url` for one or several Rasa servers."""
+    return ",".join(url.rstrip("/") for url in urls)
+
+
+def split_urls(active_url: str) -> list[str]:
+    """The Rasa servers a serving row names (see `join_urls`)."""
+    return [url.strip().rstrip("/") for url in active_url.split(",") if url.strip()]
 
 
 def _view(row: RasaServing) -> Serving:

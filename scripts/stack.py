@@ -159,13 +159,17 @@ def rasa_status(url: str, token: str) -> dict[str, object] | None:
 
 @dataclass
 class Swap:
-    """A requested model being started by a second Rasa server."""
+    """A requested model being started by a second set of Rasa servers (as many as serve)."""
 
     model: str
-    url: str
-    process: ManagedProcess
+    urls: list[str]
+    processes: list[ManagedProcess]
     generation: int
     deadline: float
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
 
 
 @dataclass
@@ -207,7 +211,7 @@ class Stack:
         for i, rasa in enumerate(rasas):
             wait_http(f"http://{s.rasa_host}:{s.rasa_port + i}/status?token={s.rasa_token}", timeout, rasa.process)
         with transaction(self._sessions) as session:
-            serving.activate(session, self.model.name, s.rasa_url, None)
+            serving.activate(session, self.model.name, serving.join_urls(self.rasa_urls), None)
         if self.with_gateway:
             gateways = [self._spawn(replica_name("gateway", i), [str(APP_PYTHON), "-m", "bot", "serve"],
                                     self._gateway_env(i)) for i in range(self.replicas)]
@@ -234,13 +238,16 @@ class Stack:
     def _gateway_env(self, index: int) -> dict[str, str]:
         env = dict(os.environ)
         env["GATEWAY_PORT"] = str(self.settings.gateway_port + index)
-        if self.rasa_count > 1 or self.settings.rasa_urls:
+        # The servers started here are named by the serving row, which a swap switches;
+        # servers on other machines (RASA_URLS) are a fixed pool.
+        env.pop("RASA_URLS", None)
+        if self.settings.rasa_urls:
             env["RASA_URLS"] = ",".join(self.rasa_urls)
         return env
 
     def stop(self) -> None:
         if self.swap is not None:
-            self.swap.process.stop()
+            self.swap.stop()
             self.swap = None
         for process, _ in self.retiring:
             process.stop()
@@ -281,10 +288,10 @@ class Stack:
                 if current is not None and current.requested_model == current.active_model:
                     serving.mark(session, serving.READY, "", clear_request=True)
                 return
-            if self.rasa_count > 1:
+            if self.settings.rasa_urls:
                 serving.mark(session, serving.FAILED,
-                             "Med flera Rasa-servrar byts modellen genom en omstart av tjänsten.",
-                             clear_request=True)
+                             "Med Rasa-servrar på andra maskiner (RASA_URLS) byts modellen genom en omstart "
+                             "av tjänsten.", clear_request=True)
                 return
             path = self.settings.model_dir / current.requested_model
             if "/" in current.requested_model or not path.is_file():
@@ -293,45 +300,51 @@ class Stack:
                 return
             serving.mark(session, serving.STARTING, "Den nya modellen startar.")
             generation = current.generation
-        port = free_port()
-        process = self._managed("rasa-next", self._rasa_argv(path, port), self._rasa_env())
-        process.start()
-        say(f"starting {path.name} on port {port} beside the active model")
-        self.swap = Swap(path.name, f"http://{self.settings.rasa_host}:{port}", process, generation,
-                         time.monotonic() + SWAP_TIMEOUT_SECONDS)
+        ports = [free_port() for _ in range(self.rasa_count)]
+        processes = [self._managed(replica_name("rasa-next", i), self._rasa_argv(path, port), self._rasa_env())
+                     for i, port in enumerate(ports)]
+        for process in processes:
+            process.start()
+        say(f"starting {path.name} on port(s) {', '.join(map(str, ports))} beside the active model")
+        self.swap = Swap(path.name, [f"http://{self.settings.rasa_host}:{port}" for port in ports], processes,
+                         generation, time.monotonic() + SWAP_TIMEOUT_SECONDS)
 
     def _continue_swap(self) -> None:
         swap = self.swap
         assert swap is not None and self._sessions is not None
         failure = None
-        if not swap.process.running():
+        if not all(process.running() for process in swap.processes):
             failure = "Den nya modellen kunde inte startas (se rasa-next.log)."
         elif time.monotonic() > swap.deadline:
             failure = "Den nya modellen startade inte i tid."
         if failure is not None:
-            swap.process.stop()
+            swap.stop()
             self.swap = None
             with transaction(self._sessions) as session:
                 serving.mark(session, serving.FAILED, failure, clear_request=True)
             say(failure)
             return
-        status = rasa_status(swap.url, self.settings.rasa_token)
-        if status is None or Path(str(status.get("model_file") or "")).name != swap.model:
-            return
+        for url in swap.urls:
+            status = rasa_status(url, self.settings.rasa_token)
+            if status is None or Path(str(status.get("model_file") or "")).name != swap.model:
+                return
         with transaction(self._sessions) as session:
-            switched = serving.activate(session, swap.model, swap.url, swap.generation)
+            switched = serving.activate(session, swap.model, serving.join_urls(swap.urls), swap.generation)
         self.swap = None
-        if not switched:  # someone else switched meanwhile: this server is not needed
-            swap.process.stop()
+        if not switched:  # someone else switched meanwhile: these servers are not needed
+            swap.stop()
             return
-        old = self.processes.get("rasa")
-        swap.process.name = "rasa"
-        self.processes["rasa"] = swap.process
-        if old is not None:
-            old.name = "rasa-previous"
-            # Gateways switch within a second; turns already sent finish within Rasa's timeout.
-            self.retiring.append((old, time.monotonic() + self.settings.rasa_timeout_seconds + 5))
-        say(f"{swap.model} is active at {swap.url}")
+        # Gateways switch within a second; turns already sent finish within Rasa's timeout.
+        retire_at = time.monotonic() + self.settings.rasa_timeout_seconds + 5
+        for i, process in enumerate(swap.processes):
+            name = replica_name("rasa", i)
+            old = self.processes.get(name)
+            process.name = name
+            self.processes[name] = process
+            if old is not None:
+                old.name = replica_name("rasa-previous", i)
+                self.retiring.append((old, retire_at))
+        say(f"{swap.model} is active at {', '.join(swap.urls)}")
 
     # ------------------------------------------------------------------ processes
 

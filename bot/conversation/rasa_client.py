@@ -37,9 +37,12 @@ class RasaClient:
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        # Several Rasa servers sharing one tracker store (RASA_URLS): each conversation has
-        # a home server (fewer lock waits) and moves to the next when its home is gone.
+        # Several Rasa servers sharing one tracker store: each conversation has a home
+        # server (fewer lock waits) and moves to the next when its home is gone. A pool
+        # given here (RASA_URLS, servers on other machines) is fixed; one named by the
+        # serving row follows it (`use`).
         self._pool = [url.rstrip("/") for url in pool if url.strip()]
+        self._fixed = bool(self._pool)
 
     @property
     def base_url(self) -> str:
@@ -49,7 +52,7 @@ class RasaClient:
     def pooled(self) -> bool:
         """Whether this client spreads conversations over a fixed pool of Rasa servers
         (then the serving row's address is not followed)."""
-        return bool(self._pool)
+        return self._fixed
 
     def servers_for(self, sender: str) -> list[str]:
         """The Rasa servers to try for a conversation, its home server first."""
@@ -58,9 +61,14 @@ class RasaClient:
         home = zlib.crc32(sender.encode()) % len(self._pool)
         return self._pool[home:] + self._pool[:home]
 
-    def use(self, base_url: str) -> None:
-        """Send new turns to another Rasa server; calls under way finish where they began."""
-        self._base = base_url.rstrip("/")
+    def use(self, *urls: str) -> None:
+        """Send new turns to other Rasa servers (one, or several sharing the tracker store);
+        calls under way finish where they began."""
+        servers = [url.rstrip("/") for url in urls if url.strip()]
+        if not servers:
+            return
+        self._base = servers[0]
+        self._pool = servers if len(servers) > 1 else []
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One user turn through Rasa's REST channel; returns the bot's messages."""

@@ -1,9 +1,10 @@
-"""Which Rasa server this gateway sends turns to: the one the `rasa_serving` row names.
+"""Which Rasa servers this gateway sends turns to: those the `rasa_serving` row names (one,
+or several on the machine with REPLICAS).
 
 The supervisor switches the row when an admin activates a model (core/serving.py); every
-gateway reads it every second and moves new turns to the new server. Until the row exists
+gateway reads it every second and moves new turns to the new servers. Until the row exists
 (a fresh database, the tests' fake Rasa) the configured RASA_HOST:RASA_PORT is used. With a
-fixed pool of Rasa servers (RASA_URLS, several replicas) the row is not followed.
+fixed pool of Rasa servers on other machines (RASA_URLS) the row is not followed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class RasaTarget:
             return
         if self.generation is not None:
             log.info("Rasa: switching to %s (%s)", current.active_url, current.active_model)
-        self.rasa.use(current.active_url)
+        self.rasa.use(*serving.split_urls(current.active_url))
         self.generation = current.generation
 
     async def start(self) -> None:

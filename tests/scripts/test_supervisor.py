@@ -18,7 +18,7 @@ import pytest
 from core import serving
 from core.db import make_async_engine, make_async_sessionmaker, make_engine, make_sessionmaker
 from scripts.db import upgrade
-from scripts.stack import APP_PYTHON, Stack, isolated_settings
+from scripts.stack import APP_PYTHON, Stack, isolated_settings, rasa_status
 from scripts.supervisor import ManagedProcess, restart_delay
 
 FAKE = str(Path(__file__).with_name("fake_process.py"))
@@ -127,6 +127,26 @@ def test_a_requested_model_is_started_beside_the_active_one_and_switched_to(
     assert old.running(), "the previous server keeps answering the turns already sent to it"
     poll_until(stack, lambda: not old.running(), timeout=15)
     assert stack.processes["rasa"].running()
+
+
+def test_with_two_rasa_servers_both_are_replaced_together(make_stack: Callable[..., FakeStack]) -> None:
+    stack = make_stack()
+    stack.replicas = 2
+    stack.start(timeout=30)
+    before = serving.split_urls(read_serving(stack).active_url)
+    assert before == stack.rasa_urls and len(before) == 2
+    old = [stack.processes["rasa"], stack.processes["rasa-2"]]
+    ask_for(stack, "model-b.tar.gz")
+    poll_until(stack, lambda: read_serving(stack).generation == 2)
+
+    after = serving.split_urls(read_serving(stack).active_url)
+    assert len(after) == 2 and not set(after) & set(before)
+    for url in after:
+        status = rasa_status(url, stack.settings.rasa_token)
+        assert status is not None and status["model_file"] == "/models/model-b.tar.gz"
+    assert [stack.processes[name].running() for name in ("rasa", "rasa-2")] == [True, True]
+    assert all(process.running() for process in old), "the old servers finish the turns sent to them"
+    poll_until(stack, lambda: not any(process.running() for process in old), timeout=15)
 
 
 def test_a_model_that_does_not_start_leaves_the_active_one_serving(make_stack: Callable[..., FakeStack]) -> None:
