@@ -300,7 +300,7 @@ class Stack:
                 return
             serving.mark(session, serving.STARTING, "Den nya modellen startar.")
             generation = current.generation
-        ports = [free_port() for _ in range(self.rasa_count)]
+        ports = free_port_ranges(self.rasa_count, 1)  # distinct: each is held until all are chosen
         processes = [self._managed(replica_name("rasa-next", i), self._rasa_argv(path, port), self._rasa_env())
                      for i, port in enumerate(ports)]
         for process in processes:
