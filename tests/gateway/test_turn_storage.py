@@ -37,6 +37,13 @@ class Taker:
         self.taken.append(message)
 
 
+async def conversation_of(gateway: TestClient, external_id: str) -> Conversation:
+    async with core_of(gateway).ctx.sessions() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.external_id == external_id))
+    assert conv is not None
+    return conv
+
+
 async def statuses(gateway: TestClient, conversation_id: str) -> list[tuple[str | None, bool]]:
     """Each company message's Rasa status and whether its start was recorded, in order."""
     async with core_of(gateway).ctx.sessions() as s:
@@ -84,9 +91,7 @@ async def test_a_message_is_stored_claimed_only_when_nothing_of_its_conversation
 async def test_replies_stored_in_one_statement_keep_their_order(gateway: TestClient) -> None:
     core = core_of(gateway)
     await say(gateway, "crm-2", "hej")
-    async with core.ctx.sessions() as s:
-        conv = await s.scalar(select(Conversation).where(Conversation.external_id == "crm-2"))
-    assert conv is not None
+    conv = await conversation_of(gateway, "crm-2")
     now = core.ctx.now()
     added = [
         store.new_message(conv.id, "bot", f"svar {i}", now, seq=conv.last_seq + 1 + i, buttons=[{"title": "t"}])
@@ -105,9 +110,7 @@ async def test_replies_stored_in_one_statement_keep_their_order(gateway: TestCli
 async def test_unread_messages_go_out_once_to_calls_at_the_same_moment(gateway: TestClient) -> None:
     core = core_of(gateway)
     await say(gateway, "crm-3", "hej")
-    async with core.ctx.sessions() as s:
-        conv = await s.scalar(select(Conversation).where(Conversation.external_id == "crm-3"))
-    assert conv is not None
+    conv = await conversation_of(gateway, "crm-3")
     taken: list[Any] = []
     for round_ in range(3):
         now = core.ctx.now()
