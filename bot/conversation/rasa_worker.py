@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, case, func, literal_column, select, true, update
+from sqlalchemy import CursorResult, Integer, bindparam, case, func, select, true, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
@@ -59,7 +59,7 @@ _MESSAGES = store.MESSAGES.c
 def _number_replies(hands_off: bool) -> Any:
     """The bot's replies are numbered (`b_count` of them) only while the bot still owns
     the chat; the conversation's state comes back with the last number."""
-    bot_owns = _CONVERSATIONS.state.in_([literal_column(f"'{state}'") for state in (rules.BOT, rules.OFFLINE)])
+    bot_owns = _CONVERSATIONS.state.in_(store.literals((rules.BOT, rules.OFFLINE)))
     values: dict[str, Any] = {
         "last_seq": _CONVERSATIONS.last_seq + case((bot_owns, bindparam("b_count", type_=Integer)), else_=0)
     }
@@ -82,7 +82,6 @@ _SET_STATUS = (
 )
 
 
-
 def _oldest_unfinished(statuses: tuple[str, ...]) -> Any:
     """The conversation's two oldest messages in these Rasa statuses, each with the
     conversation's state, rasa_paused, channel and page after the message's columns."""
@@ -92,7 +91,7 @@ def _oldest_unfinished(statuses: tuple[str, ...]) -> Any:
         .join(store.CONVERSATIONS, _CONVERSATIONS.id == _MESSAGES.conversation_id)
         .where(
             _MESSAGES.conversation_id == bindparam("b_id"),
-            _MESSAGES.rasa_status.in_([literal_column(f"'{status}'") for status in statuses]),
+            _MESSAGES.rasa_status.in_(store.literals(statuses)),
         )
         .order_by(_MESSAGES.seq)
         .limit(2)

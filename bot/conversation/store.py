@@ -43,6 +43,12 @@ MESSAGE_FIELDS = tuple(c.name for c in MESSAGES.columns)
 MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.columns if c.name != "id")
 
 
+def literals(values: tuple[str, ...]) -> list[ColumnClause[str]]:
+    """Fixed strings as SQL literals, for an `IN` in a statement built once: an IN of bound
+    values would be rendered again at each call. Only for our own constants."""
+    return [literal_column(f"'{value}'") for value in values]
+
+
 def _message_insert() -> Any:
     return insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
 
@@ -54,9 +60,8 @@ def _claimable_insert() -> Any:
     after the statements before it in the transaction (the conversation's row lock)."""
     c = MESSAGES.c
     params = {name: bindparam(name, type_=c[name].type) for name in MESSAGE_COLUMNS}
-    # The statuses as literals: an IN of bound values would be rendered again at each call.
-    unfinished: list[ColumnClause[str]] = [literal_column(f"'{status}'") for status in RASA_UNFINISHED]
-    waiting = exists().where(c.conversation_id == params["conversation_id"], c.rasa_status.in_(unfinished))
+    unfinished = c.rasa_status.in_(literals(RASA_UNFINISHED))
+    waiting = exists().where(c.conversation_id == params["conversation_id"], unfinished)
     values = [
         case((waiting, "pending"), else_="processing") if name == "rasa_status"
         else case((waiting, null()), else_=params["created_at"]) if name == "rasa_started_at"
