@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.gateway import percentiles
 from bench.training import MESSAGES
 
 CONVERSATION_TURNS = 20
@@ -84,15 +85,15 @@ def main(argv: list[str] | None = None) -> int:
             spy = subprocess.Popen([args.py_spy, "record", "-p", str(stack.processes["rasa"].pid), "-r", "50",
                                     "-d", str(int(args.seconds)), "-f", "raw", "-o", str(args.profile)])
         started = time.monotonic()
-        latencies = sorted(asyncio.run(drive(webhook, args.clients, args.seconds)))
+        latencies = asyncio.run(drive(webhook, args.clients, args.seconds))
         elapsed = time.monotonic() - started
         if spy is not None:
             spy.wait()
     finally:
         stack.stop()
+    figures = percentiles(latencies)
     print(f"{len(latencies)} turns in {elapsed:.1f} s = {len(latencies) / elapsed:.1f} turns/s at {args.clients} "
-          f"clients; p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms")
+          f"clients; p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms")
     return 0
 
 
