@@ -324,7 +324,6 @@ class RasaWorker:
             row = found[0]
             candidate = Message(**dict(zip(store.MESSAGE_FIELDS, row[: len(store.MESSAGE_FIELDS)], strict=True)))
             state, paused, channel, page = row[len(store.MESSAGE_FIELDS):]
-            self._conversation[candidate.id] = (str(state), bool(paused), str(channel), page)
             if candidate.rasa_status == "processing" and (
                 candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
             ):
@@ -333,7 +332,11 @@ class RasaWorker:
             if candidate.rasa_started_at is not None:
                 claim, params = _CLAIM_STARTED, {**params, "b_started": candidate.rasa_started_at}
             won = cast(CursorResult[Any], await s.execute(claim, params)).rowcount
-            return candidate if won else None
+            if not won:
+                return None
+            # Kept only for a claim won: a busy or lost one would leave it behind for good.
+            self._conversation[candidate.id] = (str(state), bool(paused), str(channel), page)
+            return candidate
 
     async def _postpone(self, message: Message) -> None:
         """The bot could not take this message: it and the company's later messages wait

@@ -132,3 +132,27 @@ async def test_first_messages_of_a_new_sender_at_the_same_moment_open_one_conver
         user = list(await s.scalars(select(Message.text).where(Message.role == "user").order_by(Message.seq)))
     assert sorted(user) == [f"hej {i}" for i in range(5)]
     assert conv.last_seq == 10  # five questions, five answers
+
+
+async def test_a_worker_that_finds_a_turn_under_way_elsewhere_keeps_nothing_of_it(gateway: TestClient) -> None:
+    # Another replica is in the middle of the conversation's turn: its message is
+    # `processing`, started just now. This worker waits, and remembers nothing per message
+    # (a long-running gateway would otherwise grow with every such wait).
+    core = core_of(gateway)
+    await say(gateway, "crm-5", "hej")
+    conv = await conversation_of(gateway, "crm-5")
+    async with core.ctx.sessions.begin() as s:
+        message = await store.add_message(s, conv.id, "user", "på väg i en annan process", core.ctx.now())
+        await s.execute(
+            update(Message).where(Message.id == message.id).values(rasa_status="processing",
+                                                                   rasa_started_at=core.ctx.now())
+        )
+    worker = core.rasa
+    assert await worker._claim_next(conv.id) is True  # BUSY
+    assert worker._conversation == {}
+
+    # Once the other replica is done, the next claim finds nothing and still keeps nothing.
+    async with core.ctx.sessions.begin() as s:
+        await s.execute(update(Message).where(Message.id == message.id).values(rasa_status="done"))
+    assert await worker._claim_next(conv.id) is None
+    assert worker._conversation == {}
