@@ -1,11 +1,12 @@
 """Gateway benchmarks against a running Rasa server (the lead's `make bench` calls these).
 
 * Turn latency: the same messages through raw Rasa REST and through the gateway's
-  REST-compatible endpoint, at 1 and 10 concurrent clients; the ratio gateway/raw.
+  REST-compatible endpoint, at 1 and 10 concurrent clients; the ratio gateway/raw. At one
+  client the two alternate turn by turn (`paired_turns`); at ten, one runs after the other.
 * Escalation-to-console latency: from a company's hand-off request in the widget to the
   advisor console seeing the chat in its queue (p50/p95).
 
-The gateway is started in-process on a free loopback port with a fresh SQLite database,
+The gateway is started as its own process on a free loopback port with a fresh SQLite database,
 always open (so escalations queue), and rate limits lifted. Nothing touches the real data.
 
     python -m bench.gateway [--clients 1 10] [--turns 30] [--escalations 30] [--output FILE]
@@ -42,6 +43,9 @@ MESSAGES = (
     "vi måste varsla personal",
     "tack för hjälpen",
 )
+# Paired turns at one client (`paired_turns`), and how long each conversation runs.
+PAIRED_TURNS = 120
+CONVERSATION_TURNS = 12
 # A button payload goes straight to the request_human intent: no NLU guesswork in the timing.
 ESCALATION = {"text": "Jag vill prata med en rådgivare", "payload": "/request_human"}
 
@@ -86,6 +90,32 @@ async def turn_latencies(
     return [s for client in results for s in client]
 
 
+async def paired_turns(
+    http: aiohttp.ClientSession, raw_hook: str, gw_hook: str, turns: int
+) -> tuple[list[float], list[float]]:
+    """One client, its turns alternating between raw Rasa and the gateway (which goes first
+    alternates too), so that both see the same machine at the same moment: a difference of
+    a few milliseconds is otherwise lost in what the machine does between two runs. Both
+    conversations start again every `CONVERSATION_TURNS` turns and so stay the same length
+    (Rasa's turn grows with its conversation's history)."""
+    raw: list[float] = []
+    gateway: list[float] = []
+    raw_sender = gw_sender = ""
+    for turn in range(turns):
+        if turn % CONVERSATION_TURNS == 0:
+            raw_sender, gw_sender = (f"bench-{kind}-1-{secrets.token_hex(4)}" for kind in ("raw", "gw"))
+        message = MESSAGES[turn % len(MESSAGES)]
+        order = ((raw_hook, raw_sender, raw), (gw_hook, gw_sender, gateway))
+        for hook, sender, samples in order if turn % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            async with http.post(hook, json={"sender": sender, "message": message}) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{hook} answered {response.status}")
+            samples.append(time.perf_counter() - start)
+    return raw, gateway
+
+
 async def compare_turns(
     http: aiohttp.ClientSession,
     rasa_url: str,
@@ -93,6 +123,7 @@ async def compare_turns(
     client_counts: Sequence[int],
     turns: int,
     rasa_token: str,
+    paired: int = PAIRED_TURNS,
 ) -> dict[str, Any]:
     # Rasa's REST channel asks for the API token (scripts/rasa_channel.py).
     raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook?token={quote(rasa_token)}"
@@ -101,12 +132,20 @@ async def compare_turns(
     await turn_latencies(http, gw_hook, 1, 2, "bench-warm")
     results: dict[str, Any] = {}
     for clients in client_counts:
-        started = time.perf_counter()
-        raw = percentiles(await turn_latencies(http, raw_hook, clients, turns, "bench-raw"))
-        raw_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        gateway = percentiles(await turn_latencies(http, gw_hook, clients, turns, "bench-gw"))
-        gateway_seconds = time.perf_counter() - started
+        if clients == 1:
+            # The overhead at one client is a few milliseconds: measured in pairs, with
+            # more turns than at ten clients.
+            raw_samples, gw_samples = await paired_turns(http, raw_hook, gw_hook, paired)
+            raw, gateway = percentiles(raw_samples), percentiles(gw_samples)
+            # One client waits for each answer: its turns per second are 1 / its mean.
+            raw_seconds, gateway_seconds = sum(raw_samples), sum(gw_samples)
+        else:
+            started = time.perf_counter()
+            raw = percentiles(await turn_latencies(http, raw_hook, clients, turns, "bench-raw"))
+            raw_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            gateway = percentiles(await turn_latencies(http, gw_hook, clients, turns, "bench-gw"))
+            gateway_seconds = time.perf_counter() - started
         overhead = round(gateway["p50"] - raw["p50"], 2)
         results[str(clients)] = {
             "rasa_ms": raw,
@@ -255,13 +294,15 @@ async def run(
     turns: int = 30,
     escalations: int = 30,
     rasa_urls: Sequence[str] = (),
+    paired: int = PAIRED_TURNS,
 ) -> dict[str, Any]:
     """Both benchmarks; returns a JSON-able report. With `rasa_urls` the gateway spreads
-    conversations over that pool, and the raw figures are for the first server alone."""
+    conversations over that pool, and the raw figures are for the first server alone.
+    `paired`: the turns of each kind at one client."""
     async with bench_gateway(rasa_url, rasa_token, rasa_urls) as (gateway_url, email, password):
         connector = aiohttp.TCPConnector(limit=max(client_counts) * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
-            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns, rasa_token)
+            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns, rasa_token, paired)
         escalation = await escalation_latencies(gateway_url, email, password, escalations)
     return {
         "turn_latency": turns_report,

@@ -16,9 +16,11 @@ def test_percentiles_in_milliseconds() -> None:
 
 async def test_the_benchmark_reports_ratios_and_escalation_latency(rasa_server: TestServer) -> None:
     rasa_url = str(rasa_server.make_url("")).rstrip("/")
-    report = await bench.run(rasa_url, TOKEN, client_counts=(1, 2), turns=2, escalations=2)
+    report = await bench.run(rasa_url, TOKEN, client_counts=(1, 2), turns=2, escalations=2, paired=3)
 
     assert set(report["turn_latency"]) == {"1", "2"}
+    one = report["turn_latency"]["1"]  # one client alternates between the two, turn by turn
+    assert one["rasa_ms"]["n"] == one["gateway_ms"]["n"] == 3
     two = report["turn_latency"]["2"]
     assert two["rasa_ms"]["n"] == two["gateway_ms"]["n"] == 4
     assert two["ratio_p50"] > 0
