@@ -9,7 +9,8 @@
 The gateway is started as its own process on a free loopback port with a fresh SQLite database,
 always open (so escalations queue), and rate limits lifted. Nothing touches the real data.
 
-    python -m bench.gateway [--clients 1 10] [--turns 30] [--escalations 30] [--output FILE]
+    python -m bench.gateway [--clients 1 10] [--turns 30] [--paired 120] [--escalations 30]
+                            [--own-stack] [--output FILE]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -310,17 +311,55 @@ async def run(
     }
 
 
+@contextlib.contextmanager
+def private_rasa() -> Iterator[tuple[str, str]]:
+    """A Rasa server and action server of our own on the current model, on free ports with
+    a fresh database; yields Rasa's address and token."""
+    from scripts.db import seed, upgrade
+    from scripts.model import model_path
+    from scripts.stack import Stack, isolated_settings
+
+    model = model_path()
+    if not model.exists():
+        raise SystemExit(f"No trained model ({model.name}): run `make model` first.")
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
+        var_dir = Path(tmp)
+        token = secrets.token_urlsafe(16)
+        settings = isolated_settings(var_dir, {**os.environ, "RASA_TOKEN": token, "OPENING_HOURS": "always"})
+        upgrade(settings.database_url)
+        seed(settings.database_url)
+        # The action server reads its database from the environment.
+        os.environ.update({"DATABASE_URL": settings.database_url, "VAR_DIR": str(var_dir)})
+        stack = Stack(settings, model, with_gateway=False, log_dir=var_dir / "logs")
+        stack.start(timeout=600)
+        try:
+            yield settings.rasa_url, token
+        finally:
+            stack.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.settings import load_settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--turns", type=int, default=30, help="messages per client")
+    parser.add_argument("--paired", type=int, default=PAIRED_TURNS, help="turns of each kind at one client")
     parser.add_argument("--escalations", type=int, default=30)
+    parser.add_argument("--own-stack", action="store_true",
+                        help="start a private Rasa and action server on the current model (else: the running ones)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
-    settings = load_settings()
-    report = asyncio.run(run(settings.rasa_url, settings.rasa_token, args.clients, args.turns, args.escalations))
+
+    async def measure(rasa_url: str, rasa_token: str) -> dict[str, Any]:
+        return await run(rasa_url, rasa_token, args.clients, args.turns, args.escalations, paired=args.paired)
+
+    if args.own_stack:
+        with private_rasa() as (rasa_url, rasa_token):
+            report = asyncio.run(measure(rasa_url, rasa_token))
+    else:
+        settings = load_settings()
+        report = asyncio.run(measure(settings.rasa_url, settings.rasa_token))
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.output:
         args.output.write_text(text + "\n")
