@@ -51,6 +51,17 @@ CONVERSATION_TURNS = 12
 ESCALATION = {"text": "Jag vill prata med en rådgivare", "payload": "/request_human"}
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); None where
+    there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return None
+    # utime and stime are the 14th and 15th fields; [0] here is the 3rd (state).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
     """p50, p95 and mean in milliseconds (samples in seconds)."""
     if not samples:
@@ -125,7 +136,9 @@ async def compare_turns(
     turns: int,
     rasa_token: str,
     paired: int = PAIRED_TURNS,
+    gateway_cpu: Callable[[], float | None] = lambda: None,
 ) -> dict[str, Any]:
+    """`gateway_cpu`: the gateway process's CPU seconds so far (for its CPU per turn)."""
     # Rasa's REST channel asks for the API token (scripts/rasa_channel.py).
     raw_hook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook?token={quote(rasa_token)}"
     gw_hook = f"{gateway_url.rstrip('/')}/webhooks/rest/webhook"
@@ -133,22 +146,32 @@ async def compare_turns(
     await turn_latencies(http, gw_hook, 1, 2, "bench-warm")
     results: dict[str, Any] = {}
     for clients in client_counts:
+        cpu_before = gateway_cpu()
         if clients == 1:
             # The overhead at one client is a few milliseconds: measured in pairs, with
             # more turns than at ten clients.
             raw_samples, gw_samples = await paired_turns(http, raw_hook, gw_hook, paired)
             raw, gateway = percentiles(raw_samples), percentiles(gw_samples)
+            # The median of each pair's difference: the same quantity, less noisy.
+            paired_ms = round(statistics.median(g - r for r, g in zip(raw_samples, gw_samples, strict=True)) * 1000, 2)
             # One client waits for each answer: its turns per second are 1 / its mean.
             raw_seconds, gateway_seconds = sum(raw_samples), sum(gw_samples)
         else:
+            paired_ms = None
             started = time.perf_counter()
             raw = percentiles(await turn_latencies(http, raw_hook, clients, turns, "bench-raw"))
             raw_seconds = time.perf_counter() - started
             started = time.perf_counter()
             gateway = percentiles(await turn_latencies(http, gw_hook, clients, turns, "bench-gw"))
             gateway_seconds = time.perf_counter() - started
+        cpu_after = gateway_cpu()
         overhead = round(gateway["p50"] - raw["p50"], 2)
         results[str(clients)] = {
+            # What a turn costs the gateway's process in CPU, Rasa's time aside.
+            "gateway_cpu_ms_per_turn": (
+                round((cpu_after - cpu_before) * 1000 / gateway["n"], 2)
+                if cpu_before is not None and cpu_after is not None and gateway["n"] else None
+            ),
             "rasa_ms": raw,
             "gateway_ms": gateway,
             "rasa_turns_per_s": round(raw["n"] / raw_seconds, 1),
@@ -156,6 +179,7 @@ async def compare_turns(
             # The gateway's own share: (gateway p50 - Rasa p50) / Rasa p50; the goal is <= 0.10.
             "overhead_ms_p50": overhead,
             "overhead_share_p50": round(overhead / raw["p50"], 3) if raw["p50"] else None,
+            "overhead_ms_paired_median": paired_ms,
             "ratio_p50": round(gateway["p50"] / raw["p50"], 3) if raw["p50"] else None,
             "ratio_p95": round(gateway["p95"] / raw["p95"], 3) if raw["p95"] else None,
         }
@@ -300,10 +324,14 @@ async def run(
     """Both benchmarks; returns a JSON-able report. With `rasa_urls` the gateway spreads
     conversations over that pool, and the raw figures are for the first server alone.
     `paired`: the turns of each kind at one client."""
-    async with bench_gateway(rasa_url, rasa_token, rasa_urls) as (gateway_url, email, password):
+    pids: list[int] = []
+    async with bench_gateway(rasa_url, rasa_token, rasa_urls, on_pid=pids.append) as (gateway_url, email, password):
         connector = aiohttp.TCPConnector(limit=max(client_counts) * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
-            turns_report = await compare_turns(http, rasa_url, gateway_url, client_counts, turns, rasa_token, paired)
+            turns_report = await compare_turns(
+                http, rasa_url, gateway_url, client_counts, turns, rasa_token, paired,
+                gateway_cpu=lambda: cpu_seconds(pids[0]) if pids else None,
+            )
         escalation = await escalation_latencies(gateway_url, email, password, escalations)
     return {
         "turn_latency": turns_report,

@@ -21,6 +21,8 @@ async def test_the_benchmark_reports_ratios_and_escalation_latency(rasa_server: 
     assert set(report["turn_latency"]) == {"1", "2"}
     one = report["turn_latency"]["1"]  # one client alternates between the two, turn by turn
     assert one["rasa_ms"]["n"] == one["gateway_ms"]["n"] == 3
+    assert one["overhead_ms_paired_median"] is not None
+    assert one["gateway_cpu_ms_per_turn"] > 0  # the gateway runs as its own process
     two = report["turn_latency"]["2"]
     assert two["rasa_ms"]["n"] == two["gateway_ms"]["n"] == 4
     assert two["ratio_p50"] > 0
