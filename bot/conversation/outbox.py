@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from sqlalchemy import BindParameter, CursorResult, Table, and_, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.conversation import store
 from bot.conversation.context import CoreContext
@@ -116,6 +116,25 @@ _ADVANCE = (
 )
 
 
+async def take_unread_in(s: AsyncSession | AsyncConnection, conversation_id: str) -> list[Message] | None:
+    """In the caller's transaction, a pull channel's unread messages (not the company's
+    own), moving its cursor past them; None when the cursor moved meanwhile (then nothing
+    changed).
+
+    The cursor comes with the messages after it (one round trip); it moves only from where
+    it was read, so two calls at once (a program's requests in parallel, on PostgreSQL)
+    never both take the same messages."""
+    rows = (await s.execute(_UNREAD, {"b_id": conversation_id})).all()
+    if not rows:
+        return []
+    cursor, newest = rows[0][-1], rows[-1].seq
+    advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
+    if not cast(CursorResult[Any], advanced).rowcount:
+        return None
+    messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
+    return [m for m in messages if deliverable(m)]
+
+
 def deliverable(message: Message) -> bool:
     """What a channel delivers: everything but the company's own messages and internal notes."""
     return message.role != "user" and not (message.custom or {}).get("internal")
@@ -202,21 +221,12 @@ class Outbox:
         the cursor past them."""
         while True:
             async with self.ctx.sessions.begin() as s:
-                # The cursor comes with the messages after it (one round trip); it moves
-                # only from where it was read, so two calls at once (a program's requests
-                # in parallel, on PostgreSQL) never both take the same messages: the
-                # one that finds it moved reads again.
-                rows = (await s.execute(_UNREAD, {"b_id": conversation_id})).all()
-                if not rows:
-                    if (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
-                        raise NotFound()
-                    return []
-                cursor, newest = rows[0][-1], rows[-1].seq
-                advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
-                if cast(CursorResult[Any], advanced).rowcount:
-                    break
-        messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
-        return [m for m in messages if deliverable(m)]
+                taken = await take_unread_in(s, conversation_id)
+                if taken == [] and (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
+                    raise NotFound()
+            if taken is not None:
+                return taken
+            # The cursor moved under us (another call at the same moment): read again.
 
     # ------------------------------------------------------------------ the relay
 

@@ -24,7 +24,7 @@ from sqlalchemy import CursorResult, Integer, bindparam, case, func, select, tru
 from sqlalchemy.exc import DBAPIError
 
 from bot import texts
-from bot.conversation import events, store
+from bot.conversation import events, outbox, store
 from bot.conversation.context import CoreContext
 from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Message
@@ -128,6 +128,9 @@ class RasaWorker:
         self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
         # A message stored already claimed (`can_take`, `take`), by conversation id.
         self._taken: dict[str, Message] = {}
+        # A pull channel's caller waiting for its turn's answer (`wait_and_take`), by
+        # conversation id: given the unread messages taken with the bot's replies.
+        self._pull: dict[str, asyncio.Future[list[Message]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -173,6 +176,28 @@ class RasaWorker:
             if task is None or task.done():
                 return
             await asyncio.shield(task)
+
+    async def wait_and_take(self, conversation_id: str) -> list[Message] | None:
+        """`wait_delivered` for a pull channel's caller (REST), which then wants the
+        conversation's unread messages: taken, and the channel's cursor moved, in the
+        transaction that stores the bot's replies when nothing else follows the turn (one
+        transaction fewer per turn). None when they were not: the caller takes them
+        itself (`Outbox.take_unread`)."""
+        pull: asyncio.Future[list[Message]] | None = None
+        if conversation_id not in self._pull:
+            pull = asyncio.get_running_loop().create_future()
+            self._pull[conversation_id] = pull
+        try:
+            await self.wait_delivered(conversation_id)
+        finally:
+            if pull is not None:
+                if self._pull.get(conversation_id) is pull:
+                    del self._pull[conversation_id]
+                if not pull.done():  # the caller is gone (cancelled): nothing is taken for it
+                    pull.cancel()
+        if pull is not None and pull.done() and not pull.cancelled():
+            return pull.result()
+        return None
 
     async def kick_forgotten(self) -> None:
         """Restart delivery for messages left behind (a crash, a lost worker)."""
@@ -478,8 +503,19 @@ class RasaWorker:
         now = self.ctx.now()
 
         shown = [f for f in (_reply_fields(rules.public_reply(reply)) for reply in replies) if f is not None]
+        # A pull channel's caller waits for this turn's answer, and nothing follows it here
+        # (no hand-off, no later message of the conversation): its unread messages go
+        # with the replies' transaction.
+        pull = self._pull.get(conversation_id)
+        if pull is not None and (
+            pull.done() or verdict.handoff_reason is not None or via_bot
+            or conversation_id in self._dirty or self._more.get(conversation_id)
+        ):
+            pull = None
+        taken: list[Message] | None = None
 
         async def store_turn() -> tuple[str, list[dict[str, Any]]]:
+            nonlocal taken
             stored: list[dict[str, Any]] = []
             async with self.ctx.sessions.begin() as s:
                 # The replies are stored only while the bot still owns the chat (an advisor
@@ -506,11 +542,15 @@ class RasaWorker:
                     await store.insert_messages(s, added)
                     stored = [store.message_json(m) for m in added]
                 await s.execute(_SET_STATUS, {"b_id": message.id, "b_status": "done"})
+                if pull is not None and not pull.done():
+                    taken = await outbox.take_unread_in(s, conversation_id)
             return state, stored
 
         # Rasa has answered: the answer is kept through a database restart (a few tries)
         # rather than asked for again later, which would put the turn twice in the tracker.
         state, stored = await _retrying_database(store_turn)
+        if pull is not None and taken is not None and not pull.done():
+            pull.set_result(taken)
         await self.ctx.announce.typing(conversation_id, "bot", None, False)
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from bench.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 from bot.conversation import store
 from bot.conversation.intake import Intake
 from bot.conversation.models import Conversation, Message
@@ -156,3 +157,51 @@ async def test_a_worker_that_finds_a_turn_under_way_elsewhere_keeps_nothing_of_i
         await s.execute(update(Message).where(Message.id == message.id).values(rasa_status="done"))
     assert await worker._claim_next(conv.id) is None
     assert worker._conversation == {}
+
+
+async def test_a_rest_turn_gets_its_answer_from_the_transaction_that_stores_the_replies(
+    gateway: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing follows the turn: the caller's unread messages are taken, and the cursor
+    # moved, with the bot's replies (no transaction of its own). A hand-off follows its
+    # turn with more messages: the caller then takes them itself, after the hand-off.
+    core = core_of(gateway)
+    took_itself: list[str] = []
+    take_unread = core.outbox.take_unread
+
+    async def counted(conversation_id: str) -> list[Message]:
+        took_itself.append(conversation_id)
+        return await take_unread(conversation_id)
+
+    monkeypatch.setattr(core.outbox, "take_unread", counted)
+    assert await say(gateway, "crm-6", "hej") == (
+        200, [{"recipient_id": "crm-6", "text": "Hej! Vad kan jag hjälpa till med?"}]
+    )
+    assert await say(gateway, "crm-6", "/ask_contact") == (
+        200, [{"recipient_id": "crm-6", "text": "Almi Mälardalen: 010-123 45 00."}]
+    )
+    assert took_itself == []
+    assert await core.outbox.take_unread((await conversation_of(gateway, "crm-6")).id) == []  # nothing left behind
+
+    took_itself.clear()
+    status, body = await say(gateway, "crm-6", HUMAN_PLEASE)
+    assert status == 200 and took_itself == [(await conversation_of(gateway, "crm-6")).id]
+    texts_ = [m.get("text") for m in body]
+    assert "Jag kopplar dig till en rådgivare." in texts_ and len(texts_) > 1  # the hand-off's own notice too
+
+
+async def test_rest_calls_of_one_sender_at_the_same_moment_get_each_reply_once(
+    gateway: TestClient, fake_rasa: FakeRasa
+) -> None:
+    await say(gateway, "crm-7", "hej")
+    fake_rasa.delay = 0.05
+    results = await asyncio.gather(*(say(gateway, "crm-7", text) for text in (LOAN, "/ask_contact", "hej", "hallå")))
+    assert all(status == 200 for status, _ in results)
+    replies = sorted(m["text"] for _, body in results for m in body)
+    assert replies == sorted([
+        "Almi Mälardalen kan hjälpa er med lån.", "Almi Mälardalen: 010-123 45 00.",
+        "Hej! Vad kan jag hjälpa till med?", "Du skrev: hallå",
+    ])
+    assert await say(gateway, "crm-7", "/ask_contact") == (
+        200, [{"recipient_id": "crm-7", "text": "Almi Mälardalen: 010-123 45 00."}]
+    )

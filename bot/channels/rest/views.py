@@ -49,8 +49,9 @@ async def rest_webhook(request: web.Request) -> web.Response:
 
     payload = text if text.startswith(GATEWAY_PAYLOAD) else None
     conversation_id = (await core.intake.submit_by_key(CHANNEL_NAME, sender, text, payload, metadata)).conversation_id
-    await core.rasa.wait_delivered(conversation_id)
-    messages = await core.outbox.take_unread(conversation_id)
+    messages = await core.rasa.wait_and_take(conversation_id)
+    if messages is None:
+        messages = await core.outbox.take_unread(conversation_id)
     return web.json_response([rest_message(m, sender) for m in messages])
 
 
