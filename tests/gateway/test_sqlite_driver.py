@@ -87,3 +87,22 @@ async def test_a_writer_waits_for_another_process_holding_the_write_lock(db: Asy
         other.close()
     async with db.sessions() as s:
         assert (await s.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all() == ["first", "second"]
+
+
+async def test_a_writing_transaction_holds_the_write_lock_from_its_first_statement(
+    db: AsyncDatabase, tmp_path: Path
+) -> None:
+    # BEGIN IMMEDIATE travels with the first statement, even a read: from then on no other
+    # connection can start writing. A reading transaction (deferred BEGIN) takes no lock.
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None, timeout=0)
+    try:
+        async with db.sessions.begin() as s:
+            await s.execute(text("SELECT count(*) FROM t"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        async with db.sessions() as s:
+            await s.execute(text("SELECT count(*) FROM t"))
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+    finally:
+        other.close()
