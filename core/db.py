@@ -157,6 +157,14 @@ class AsyncDatabase:
             await self.reader.dispose()
 
 
+def writing_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine `sessions.begin()` writes through (the writer of `AsyncDatabase`)."""
+    target = sessions._writing if isinstance(sessions, _SplitSessions) else sessions
+    engine = target.kw["bind"]
+    assert isinstance(engine, AsyncEngine), "the sessions are bound to one engine"
+    return engine
+
+
 class _SplitSessions(async_sessionmaker[AsyncSession]):
     def __init__(self, reader: AsyncEngine, writer: AsyncEngine) -> None:
         super().__init__(reader, expire_on_commit=False)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.conversation.copies import CompanyWordsCopy
 from bot.conversation.live import Announcer
 from bot.rules import hours as opening
+from core.db import writing_engine
 
 ADVISOR = "advisor"
 ADMIN = "admin"
@@ -54,3 +56,8 @@ class CoreContext:
     now: Callable[[], dt.datetime]
     # Copies of company words kept elsewhere, forgotten with the conversations (copies.py).
     copies: list[CompanyWordsCopy] = field(default_factory=list)
+
+    def writes(self) -> AsyncContextManager[AsyncConnection]:
+        """A writing transaction on a bare connection, for the hot path's Core statements:
+        what `sessions.begin()` writes through, without the ORM session's own upkeep."""
+        return writing_engine(self.sessions).begin()

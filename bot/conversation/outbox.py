@@ -220,7 +220,7 @@ class Outbox:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
         while True:
-            async with self.ctx.sessions.begin() as s:
+            async with self.ctx.writes() as s:
                 taken = await take_unread_in(s, conversation_id)
                 if taken == [] and (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
                     raise NotFound()

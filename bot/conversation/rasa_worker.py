@@ -517,7 +517,7 @@ class RasaWorker:
         async def store_turn() -> tuple[str, list[dict[str, Any]]]:
             nonlocal taken
             stored: list[dict[str, Any]] = []
-            async with self.ctx.sessions.begin() as s:
+            async with self.ctx.writes() as s:
                 # The replies are stored only while the bot still owns the chat (an advisor
                 # may have taken it while Rasa answered): the conversation's state and the
                 # replies' numbers come from one statement.

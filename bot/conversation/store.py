@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
 
 from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
@@ -195,7 +195,7 @@ _INSERT_MESSAGES = _message_insert()
 _INSERT_CLAIMABLE = _claimable_insert()
 
 
-async def insert_messages(session: AsyncSession, messages: list[Message]) -> None:
+async def insert_messages(session: AsyncSession | AsyncConnection, messages: list[Message]) -> None:
     """Store new messages (from `new_message`, numbered by the caller) in one statement,
     without the ORM's unit of work; each gets its id. The objects stay out of the session."""
     if not messages:
