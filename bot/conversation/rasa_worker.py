@@ -183,19 +183,25 @@ class RasaWorker:
         transaction that stores the bot's replies when nothing else follows the turn (one
         transaction fewer per turn). None when they were not: the caller takes them
         itself (`Outbox.take_unread`)."""
-        pull: asyncio.Future[list[Message]] | None = None
-        if conversation_id not in self._pull:
-            pull = asyncio.get_running_loop().create_future()
-            self._pull[conversation_id] = pull
-        try:
+        if conversation_id in self._pull:  # another caller's: this one waits, then takes
             await self.wait_delivered(conversation_id)
+            return None
+        pull: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
+        self._pull[conversation_id] = pull
+        try:
+            # Back as soon as the messages are taken: what the worker still does for the
+            # turn (its live events) is not the caller's, and the answer is out sooner.
+            while not pull.done():
+                task = self._workers.get(conversation_id)
+                if task is None or task.done():
+                    break
+                await asyncio.wait((task, pull), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if pull is not None:
-                if self._pull.get(conversation_id) is pull:
-                    del self._pull[conversation_id]
-                if not pull.done():  # the caller is gone (cancelled): nothing is taken for it
-                    pull.cancel()
-        if pull is not None and pull.done() and not pull.cancelled():
+            if self._pull.get(conversation_id) is pull:
+                del self._pull[conversation_id]
+            if not pull.done():  # the worker is done, or the caller is gone: nothing is taken for it
+                pull.cancel()
+        if not pull.cancelled():
             return pull.result()
         return None
 
