@@ -6,7 +6,13 @@ process each minute, and every failed turn counted.
     python -m bench.soak --minutes 30 --conversations 10 [--output FILE]
 
 which starts its own private stack (Rasa, the action server and the gateway, as `make run`
-starts them, on free ports with a fresh database) with the current model.
+starts them, on free ports with a fresh database) with the current model. To find what
+grows in the gateway:
+
+    python -m bench.soak --minutes 10 --tracemalloc
+
+(the gateway in the bench's process under tracemalloc; the lines of code that hold more
+memory at the end than after a two-minute warm-up).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ SCRIPT = (
     "vi är 12 anställda",
     "tack för hjälpen",
 )
+ROOT = Path(__file__).resolve().parent.parent
 THINK_SECONDS = 1.0  # a person reads the answer before writing again
 
 
@@ -143,6 +150,51 @@ async def soak_private_stack(minutes: float, conversations: int) -> dict[str, An
         stack.stop()
 
 
+async def traced(gateway_url: str, minutes: float, conversations: int, warmup_minutes: float = 2.0,
+                 top: int = 15) -> dict[str, Any]:
+    """`soak` of a gateway running in this process, under tracemalloc after a warm-up: the
+    report adds the lines of code that hold more memory at the end than after the warm-up
+    (`grown_since_warmup`). Allocations made for the bench's own clients (a frame in
+    bench/) are left out."""
+    import tracemalloc
+
+    here = {"bench and gateway": os.getpid()}
+    await soak(gateway_url, lambda: here, warmup_minutes, conversations)
+    tracemalloc.start(12)
+    try:
+        first = tracemalloc.take_snapshot()
+        report = await soak(gateway_url, lambda: here, minutes, conversations)
+        last = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    own = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    rows: list[dict[str, Any]] = []
+    for stat in last.filter_traces(own).compare_to(first.filter_traces(own), "traceback"):
+        frames = [f"{f.filename.split('site-packages/')[-1].removeprefix(str(ROOT) + '/')}:{f.lineno}"
+                  for f in stat.traceback]
+        if stat.size_diff <= 0 or any(f.startswith("bench/") for f in frames):
+            continue
+        rows.append({"kib": round(stat.size_diff / 1024, 1), "blocks": stat.count_diff, "where": frames[:6]})
+        if len(rows) == top:
+            break
+    report["grown_since_warmup"] = rows
+    return report
+
+
+async def soak_traced(minutes: float, conversations: int) -> dict[str, Any]:
+    """`traced` against a private Rasa and action server with the current model (slower than
+    the plain soak, since tracemalloc records every allocation: for finding what grows,
+    not for figures)."""
+    from bench.gateway import bench_gateway, private_rasa
+
+    with private_rasa() as (rasa_url, token):
+        async def run() -> dict[str, Any]:
+            async with bench_gateway(rasa_url, token, in_process=True) as (url, _, _):
+                return await traced(url, minutes, conversations)
+
+        return await run()
+
+
 def gateway_environment(settings: Any) -> dict[str, str]:
     """What a bench stack's gateway and action server read from the environment."""
     return {
@@ -165,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="gateway in this process under tracemalloc: which lines hold more memory at the end")
     args = parser.parse_args(argv)
-    report = asyncio.run(soak_private_stack(args.minutes, args.conversations))
+    if args.tracemalloc:
+        report = asyncio.run(soak_traced(args.minutes, args.conversations))
+    else:
+        report = asyncio.run(soak_private_stack(args.minutes, args.conversations))
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.output:
         args.output.write_text(text + "\n")

@@ -44,3 +44,17 @@ async def test_a_short_soak_counts_turns_failures_and_memory_per_sample(rasa_ser
     assert len(report["rss_mib_per_minute"]) >= 2
     assert report["rss_mib_per_minute"][0]["bench"] > 0
     assert set(report["rss_growth_mib"]) == {"bench"}
+
+
+async def test_a_traced_soak_names_the_lines_that_hold_more_memory(rasa_server: TestServer) -> None:
+    from bench import soak
+
+    rasa_url = str(rasa_server.make_url("")).rstrip("/")
+    async with bench.bench_gateway(rasa_url, TOKEN, in_process=True) as (gateway_url, _, _):
+        report = await soak.traced(gateway_url, minutes=0.03, conversations=2, warmup_minutes=0.02, top=5)
+
+    assert report["failed_turns"] == 0, report["failures"]
+    assert len(report["grown_since_warmup"]) <= 5
+    for row in report["grown_since_warmup"]:
+        assert row["kib"] > 0 and row["where"]
+        assert not any(frame.startswith("bench/") for frame in row["where"])
