@@ -174,7 +174,8 @@ async def traced(gateway_url: str, minutes: float, conversations: int, warmup_mi
                   for f in stat.traceback]
         if stat.size_diff <= 0 or any(f.startswith("bench/") for f in frames):
             continue
-        rows.append({"kib": round(stat.size_diff / 1024, 1), "blocks": stat.count_diff, "where": frames[:6]})
+        # The innermost frames: where the memory was allocated, and what called it.
+        rows.append({"kib": round(stat.size_diff / 1024, 1), "blocks": stat.count_diff, "where": frames[-6:][::-1]})
         if len(rows) == top:
             break
     report["grown_since_warmup"] = rows

@@ -35,6 +35,12 @@ class TokenBucket:
             self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * rate)
         self.updated = now
 
+    def full_at(self, now: float) -> bool:
+        """Whether the bucket has refilled by `now`: then it is the same as a new one."""
+        if self.updated is None:
+            return True
+        return self.tokens + max(0.0, now - self.updated) * (self.capacity / self.window) >= self.capacity
+
     def take(self, now: float, cost: int = 1) -> float:
         """Take `cost` tokens at monotonic time `now` (0 only looks).
 
@@ -48,7 +54,10 @@ class TokenBucket:
 
 
 class BucketMap:
-    """Token buckets by key (e.g. REST sender + address), forgetting the oldest keys."""
+    """Token buckets by key (e.g. REST sender + address). A bucket that has refilled is
+    forgotten (it is the same as a new one; Redis lets such keys expire likewise), so the
+    map holds the keys active within about a window, and never more than `max_keys`
+    (then the least recently used go first)."""
 
     def __init__(self, capacity: int, window: float, max_keys: int = 10_000) -> None:
         self.capacity = capacity
@@ -58,10 +67,20 @@ class BucketMap:
 
     def take(self, key: str, now: float, cost: int = 1) -> float:
         bucket = self._buckets.pop(key, None) or TokenBucket(self.capacity, self.window)
+        waited = bucket.take(now, cost)
+        # Least recently used first: look at the oldest keys, forget those refilled (or
+        # beyond `max_keys`), stop at the first still in use. One take forgets as many as
+        # it finds, so the map follows the keys in use.
+        while self._buckets:
+            oldest = next(iter(self._buckets))
+            if len(self._buckets) < self.max_keys and not self._buckets[oldest].full_at(now):
+                break
+            del self._buckets[oldest]
         self._buckets[key] = bucket  # most recently used last
-        while len(self._buckets) > self.max_keys:
-            del self._buckets[next(iter(self._buckets))]
-        return bucket.take(now, cost)
+        return waited
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)

@@ -20,7 +20,7 @@ from bot.channels.teams.activity import Activity, BadActivity, parse
 from bot.rules import validation
 from bot.rules.payload import MAX_DEPTH, PayloadError, nesting_depth, parse_json
 from bot.rules.queue import judge_turn, public_reply
-from bot.rules.ratelimit import BucketMap, LoginPolicy
+from bot.rules.ratelimit import BucketMap, LoginPolicy, TokenBucket
 from bot.rules.validation import Invalid
 from bot.web.limits import client_address, parse_networks
 from bot.web.socket import decode_frame
@@ -230,6 +230,20 @@ def test_a_bucket_never_allows_more_than_its_capacity_at_once(takes: list[tuple[
     buckets = BucketMap(3, 60.0)
     allowed = [key for key, _ in takes if buckets.take(key, 0.0) == 0.0]
     assert all(allowed.count(key) <= 3 for key in set(allowed))
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.sampled_from("abcde"), st.floats(0, 30), st.integers(0, 2)), max_size=80))
+def test_forgetting_refilled_buckets_changes_no_answer(takes: list[tuple[str, float, int]]) -> None:
+    # The same takes, in time order, through a map that forgets refilled buckets and
+    # through buckets that are never forgotten: every wait is the same.
+    forgetting = BucketMap(3, 10.0)
+    kept: dict[str, TokenBucket] = {}
+    now = 0.0
+    for key, step, cost in takes:
+        now += step
+        expected = kept.setdefault(key, TokenBucket(3, 10.0)).take(now, cost)
+        assert forgetting.take(key, now, cost) == pytest.approx(expected)
 
 
 @PROPERTY

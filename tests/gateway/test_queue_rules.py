@@ -216,3 +216,18 @@ def test_a_ticket_needs_a_question_and_a_way_to_reach_the_company() -> None:
     assert refused.value.fields == {
         "email": "Ange e-postadress eller telefonnummer så att vi kan nå dig."
     }
+
+
+def test_buckets_that_have_refilled_are_forgotten() -> None:
+    # A refilled bucket is the same as a new one: a gateway that sees many senders, each
+    # for a while, holds only those active within about a window.
+    buckets = BucketMap(capacity=2, window=10, max_keys=1000)
+    for n in range(100):
+        buckets.take(f"sender-{n}", 0.0)
+    assert len(buckets) == 100
+    buckets.take("busy", 8.0)
+    buckets.take("busy", 8.0)  # empty now, refilled only at 18 s
+    buckets.take("late", 11.0)  # every sender of 0 s has refilled by 5 s
+    assert len(buckets) == 2
+    assert buckets.take("busy", 11.0) > 0  # remembered: 0.6 tokens back, its limit holds
+    assert buckets.take("busy", 13.0) == 0.0  # one token back at 13 s
