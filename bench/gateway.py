@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -339,18 +339,25 @@ async def run(
     }
 
 
+class PrivateRasa(NamedTuple):
+    url: str
+    token: str
+    pid: int  # the Rasa server's process (for a profiler)
+
+
 @contextlib.contextmanager
-def private_rasa() -> Iterator[tuple[str, str]]:
-    """A Rasa server and action server of our own on the current model, on free ports with
-    a fresh database; yields Rasa's address and token."""
+def private_rasa(model: Path | None = None) -> Iterator[PrivateRasa]:
+    """A Rasa server and action server of our own on `model` (default: the current one), on
+    free ports with a fresh database."""
     from scripts.db import seed, upgrade
     from scripts.model import model_path
     from scripts.stack import Stack, isolated_settings
 
-    model = model_path()
+    model = model or model_path()
     if not model.exists():
         raise SystemExit(f"No trained model ({model.name}): run `make model` first.")
-    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="bench-rasa-") as tmp:
         var_dir = Path(tmp)
         token = secrets.token_urlsafe(16)
         settings = isolated_settings(var_dir, {**os.environ, "RASA_TOKEN": token, "OPENING_HOURS": "always"})
@@ -359,11 +366,13 @@ def private_rasa() -> Iterator[tuple[str, str]]:
         # The action server reads its database from the environment.
         os.environ.update({"DATABASE_URL": settings.database_url, "VAR_DIR": str(var_dir)})
         stack = Stack(settings, model, with_gateway=False, log_dir=var_dir / "logs")
-        stack.start(timeout=600)
         try:
-            yield settings.rasa_url, token
+            stack.start(timeout=600)
+            yield PrivateRasa(settings.rasa_url, token, stack.processes["rasa"].pid)
         finally:
             stack.stop()
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -383,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         return await run(rasa_url, rasa_token, args.clients, args.turns, args.escalations, paired=args.paired)
 
     if args.own_stack:
-        with private_rasa() as (rasa_url, rasa_token):
-            report = asyncio.run(measure(rasa_url, rasa_token))
+        with private_rasa() as rasa:
+            report = asyncio.run(measure(rasa.url, rasa.token))
     else:
         settings = load_settings()
         report = asyncio.run(measure(settings.rasa_url, settings.rasa_token))

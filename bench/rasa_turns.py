@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 
-from bench.gateway import percentiles
+from bench.gateway import percentiles, private_rasa
 from bench.training import MESSAGES
 
 CONVERSATION_TURNS = 20
@@ -55,10 +54,6 @@ async def drive(webhook: str, clients: int, seconds: float) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.db import seed, upgrade
-    from scripts.model import model_path
-    from scripts.stack import Stack, isolated_settings
-
     parser = argparse.ArgumentParser(prog="python -m bench.rasa_turns", description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=10)
@@ -66,31 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
     args = parser.parse_args(argv)
-    model = args.model or model_path()
-    if not model.exists():
-        raise SystemExit(f"No trained model ({model.name}): run `make model` first.")
-    var_dir = Path(tempfile.mkdtemp(prefix="bench-rasa-"))
-    settings = isolated_settings(var_dir, {**os.environ, "RASA_TOKEN": "bench-token", "OPENING_HOURS": "always"})
-    upgrade(settings.database_url)
-    seed(settings.database_url)
-    # The action server reads its database from the environment.
-    os.environ.update({"DATABASE_URL": settings.database_url, "VAR_DIR": str(var_dir)})
-    stack = Stack(settings, model, with_gateway=False, log_dir=var_dir / "logs")
-    stack.start(timeout=600)
-    try:
-        webhook = f"{settings.rasa_url}/webhooks/rest/webhook?token=bench-token"
+    with private_rasa(args.model) as rasa:
+        webhook = f"{rasa.url}/webhooks/rest/webhook?token={quote(rasa.token)}"
         asyncio.run(drive(webhook, 1, 3))  # the first turns after the load
         spy = None
         if args.profile is not None:
-            spy = subprocess.Popen([args.py_spy, "record", "-p", str(stack.processes["rasa"].pid), "-r", "50",
+            spy = subprocess.Popen([args.py_spy, "record", "-p", str(rasa.pid), "-r", "50",
                                     "-d", str(int(args.seconds)), "-f", "raw", "-o", str(args.profile)])
         started = time.monotonic()
         latencies = asyncio.run(drive(webhook, args.clients, args.seconds))
         elapsed = time.monotonic() - started
         if spy is not None:
             spy.wait()
-    finally:
-        stack.stop()
     figures = percentiles(latencies)
     print(f"{len(latencies)} turns in {elapsed:.1f} s = {len(latencies) / elapsed:.1f} turns/s at {args.clients} "
           f"clients; p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms")

@@ -188,12 +188,9 @@ async def soak_traced(minutes: float, conversations: int) -> dict[str, Any]:
     not for figures)."""
     from bench.gateway import bench_gateway, private_rasa
 
-    with private_rasa() as (rasa_url, token):
-        async def run() -> dict[str, Any]:
-            async with bench_gateway(rasa_url, token, in_process=True) as (url, _, _):
-                return await traced(url, minutes, conversations)
-
-        return await run()
+    with private_rasa() as rasa:  # its start blocks the loop: nothing else runs yet
+        async with bench_gateway(rasa.url, rasa.token, in_process=True) as (url, _, _):
+            return await traced(url, minutes, conversations)
 
 
 def gateway_environment(settings: Any) -> dict[str, str]:
