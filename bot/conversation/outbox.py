@@ -119,18 +119,26 @@ _ADVANCE = (
 async def take_unread_in(s: AsyncSession | AsyncConnection, conversation_id: str) -> list[Message] | None:
     """In the caller's transaction, a pull channel's unread messages (not the company's
     own), moving its cursor past them; None when the cursor moved meanwhile (then nothing
-    changed).
+    changed)."""
+    rows = await _take_unread_rows(s, conversation_id)
+    return None if rows is None else _deliverable(rows)
+
+
+async def _take_unread_rows(s: AsyncSession | AsyncConnection, conversation_id: str) -> list[Any] | None:
+    """The rows after the cursor, moving it past them; None when it moved meanwhile.
 
     The cursor comes with the messages after it (one round trip); it moves only from where
     it was read, so two calls at once (a program's requests in parallel, on PostgreSQL)
     never both take the same messages."""
-    rows = (await s.execute(_UNREAD, {"b_id": conversation_id})).all()
+    rows = list((await s.execute(_UNREAD, {"b_id": conversation_id})).all())
     if not rows:
-        return []
+        return rows
     cursor, newest = rows[0][-1], rows[-1].seq
     advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
-    if not cast(CursorResult[Any], advanced).rowcount:
-        return None
+    return rows if cast(CursorResult[Any], advanced).rowcount else None
+
+
+def _deliverable(rows: list[Any]) -> list[Message]:
     messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
     return [m for m in messages if deliverable(m)]
 
@@ -221,11 +229,12 @@ class Outbox:
         the cursor past them."""
         while True:
             async with self.ctx.writes() as s:
-                taken = await take_unread_in(s, conversation_id)
-                if taken == [] and (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
+                rows = await _take_unread_rows(s, conversation_id)
+                # Nothing after the cursor, or no cursor at all (no such conversation)?
+                if rows == [] and (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
                     raise NotFound()
-            if taken is not None:
-                return taken
+            if rows is not None:
+                return _deliverable(rows)
             # The cursor moved under us (another call at the same moment): read again.
 
     # ------------------------------------------------------------------ the relay
