@@ -513,9 +513,8 @@ class RasaWorker:
         # (no hand-off, no later message of the conversation): its unread messages go
         # with the replies' transaction.
         pull = self._pull.get(conversation_id)
-        if pull is not None and (
-            pull.done() or verdict.handoff_reason is not None or via_bot
-            or conversation_id in self._dirty or self._more.get(conversation_id)
+        if verdict.handoff_reason is not None or via_bot or conversation_id in self._dirty or self._more.get(
+            conversation_id
         ):
             pull = None
         taken: list[Message] | None = None
