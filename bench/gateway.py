@@ -296,7 +296,9 @@ async def bench_gateway(
             finally:
                 await runner.cleanup()
             return
-        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+        # GATEWAY_EVENT_LOOP passes through: the loops can be compared (`GATEWAY_EVENT_LOOP=asyncio`).
+        passed = ("PATH", "HOME", "LANG", "PYTHONPATH", "GATEWAY_EVENT_LOOP")
+        keep = {k: v for k, v in os.environ.items() if k in passed}
         process = subprocess.Popen([str(APP_PYTHON), "-m", "bot", "serve"], env={**keep, **env},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

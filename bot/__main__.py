@@ -11,6 +11,7 @@ python -m bot list-accounts                           every account, its role an
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import logging
 import sys
@@ -47,11 +48,21 @@ def main(argv: list[str] | None = None) -> int:
             host=settings.gateway_host,
             port=settings.gateway_port,
             access_log=None,
+            loop=new_event_loop(settings.gateway_event_loop),
         )
         return 0
     if args.command == "create-advisor":
         return _create_advisor(settings.database_url, args)
     return _accounts(settings.database_url, args)
+
+
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """The gateway's event loop (GATEWAY_EVENT_LOOP)."""
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def _accounts(database_url: str, args: argparse.Namespace) -> int:

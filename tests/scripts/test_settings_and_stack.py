@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -37,6 +38,25 @@ def test_a_missing_rasa_token_is_generated_once_and_kept_private(tmp_path: Path)
 def test_a_port_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="RASA_PORT"):
         load_settings({"VAR_DIR": str(tmp_path), "RASA_PORT": "femtusen"})
+
+
+def test_the_gateway_runs_on_uvloop_unless_asyncio_is_asked_for(tmp_path: Path) -> None:
+    import uvloop
+
+    from bot.__main__ import new_event_loop
+
+    default = load_settings({"VAR_DIR": str(tmp_path)}).gateway_event_loop
+    chosen = load_settings({"VAR_DIR": str(tmp_path), "GATEWAY_EVENT_LOOP": "Asyncio"}).gateway_event_loop
+    assert (default, chosen) == ("uvloop", "asyncio")
+    for kind, uv in ((default, True), (chosen, False)):
+        loop = new_event_loop(kind)
+        try:
+            assert isinstance(loop, uvloop.Loop) is uv
+            assert loop.run_until_complete(asyncio.sleep(0, "ok")) == "ok"
+        finally:
+            loop.close()
+    with pytest.raises(SettingsError, match="GATEWAY_EVENT_LOOP"):
+        load_settings({"VAR_DIR": str(tmp_path), "GATEWAY_EVENT_LOOP": "trio"})
 
 
 def test_tracker_store_from_sqlite_and_postgresql_urls(tmp_path: Path) -> None:
