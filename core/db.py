@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -226,7 +228,7 @@ def _send_begin(connection: Any, sql: str) -> None:
     told so directly, without a statement's way through SQLAlchemy (a few percent of a
     turn's CPU)."""
     driver = connection.connection.driver_connection
-    if isinstance(driver, _OneHopConnection):
+    if isinstance(driver, OneHopConnection):
         driver.begin_with_next(sql)
     else:
         connection.exec_driver_sql(sql)
@@ -242,7 +244,7 @@ class _OneHopCursor:
     wake): most of a turn's database time was spent in hand-offs. Rows are buffered, as
     the adapter's own cursor does."""
 
-    def __init__(self, connection: _OneHopConnection) -> None:
+    def __init__(self, connection: OneHopConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
@@ -262,7 +264,7 @@ class _OneHopCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> _OneHopCursor:
         if not parameters and sql in _BEGINS:
-            # Sent with the transaction's first statement (see _OneHopConnection).
+            # Sent with the transaction's first statement (see OneHopConnection).
             self._connection.begin_with_next(sql)
             self.description, self.rowcount, self.lastrowid = None, -1, None
             self._rows = deque()
@@ -292,7 +294,7 @@ class _OneHopCursor:
 _BEGINS = ("BEGIN", "BEGIN IMMEDIATE")
 
 
-class _OneHopConnection(aiosqlite.Connection):
+class OneHopConnection(aiosqlite.Connection):
     """aiosqlite's connection with fewer hand-offs to its thread: a statement and its
     rows in one (`_OneHopCursor`); `BEGIN` travels with the transaction's first
     statement; a commit or rollback with no transaction open (the pool's reset after
@@ -304,6 +306,13 @@ class _OneHopConnection(aiosqlite.Connection):
         super().__init__(*args, **kwargs)
         self._begin: str | None = None
         self._in_transaction = False
+
+    async def run_in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` with the sqlite3 connection, in the connection's thread (one hand-off):
+        a whole transaction of core/transactions.py."""
+        if self._begin is not None or self._in_transaction:
+            raise RuntimeError("a transaction is already open on this connection")
+        return cast(T, await self._execute(lambda: fn(self._conn)))
 
     def begin_with_next(self, sql: str) -> None:
         """Open a transaction (`sql` is one of `_BEGINS`) with the next statement."""
@@ -341,9 +350,9 @@ class _OneHopConnection(aiosqlite.Connection):
         await super().rollback()
 
 
-def _one_hop_connect(database: str, **kwargs: Any) -> _OneHopConnection:
+def _one_hop_connect(database: str, **kwargs: Any) -> OneHopConnection:
     """`aiosqlite.connect`, with cursors that take one hand-off per statement."""
-    connection = _OneHopConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
+    connection = OneHopConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
     return connection
 
