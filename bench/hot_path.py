@@ -2,8 +2,9 @@
 publish on the hot path of a REST turn, and the time the gateway adds.
 
 A stand-in Rasa that answers at once (`instant_rasa`), so the
-whole latency is the gateway's. SQLAlchemy's `before_cursor_execute` counts statements
-(each one a round trip to the database) and the hub counts publishes. With `--profile` the
+whole latency is the gateway's. SQLAlchemy's `before_cursor_execute`, `begin` and `commit`
+events and the hot-path transactions' own observer (core/transactions.py) count
+statements, and the hub counts publishes. With `--profile` the
 run is repeated under cProfile and the top functions are printed.
 
     python -m bench.hot_path [--turns 200] [--clients 1 10] [--database-url URL] [--profile]
@@ -33,6 +34,7 @@ from sqlalchemy import event
 
 from bench.gateway import percentiles
 from bench.limits import NO_LIMITS
+from core.transactions import observe
 
 
 class CountingHub:
@@ -115,20 +117,31 @@ def count_statements(app: Any) -> collections.Counter[str]:
     engines = {sessions.kw.get("bind"), sessions._writing.kw.get("bind")}
     engines.discard(None)
 
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def seen(statement: str) -> None:
         words = statement.split()
+        if words[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
+            counts[words[0].upper()] += 1
+            return
         table = next((w for w in words[1:8] if w.islower() and w.isidentifier() and w not in
                       ("from", "into", "set", "where", "select")), "")
         counts[f"{words[0].upper()} {table}".strip()] += 1
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen(statement)
 
     def began(conn: Any) -> None:
         # A transaction (our SQLite connection sends BEGIN with the first statement, and
         # asyncpg sends none through the cursor: counted from SQLAlchemy's event).
         counts["BEGIN"] += 1
 
+    def committed(conn: Any) -> None:
+        counts["COMMIT"] += 1
+
     for engine in engines:
         event.listen(engine.sync_engine, "before_cursor_execute", before)
         event.listen(engine.sync_engine, "begin", began)
+        event.listen(engine.sync_engine, "commit", committed)
+        observe(engine, seen)  # the hot-path transactions' own (core/transactions.py)
     return counts
 
 

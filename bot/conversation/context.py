@@ -4,16 +4,19 @@ the settings that shape the rules, and the clock (settable in tests)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.copies import CompanyWordsCopy
 from bot.conversation.live import Announcer
 from bot.rules import hours as opening
 from core.db import writing_engine
+from core.transactions import Tx, run_transaction
+
+T = TypeVar("T")
 
 ADVISOR = "advisor"
 ADMIN = "admin"
@@ -57,7 +60,8 @@ class CoreContext:
     # Copies of company words kept elsewhere, forgotten with the conversations (copies.py).
     copies: list[CompanyWordsCopy] = field(default_factory=list)
 
-    def writes(self) -> AsyncContextManager[AsyncConnection]:
-        """A writing transaction on a bare connection, for the hot path's Core statements:
-        what `sessions.begin()` writes through, without the ORM session's own upkeep."""
-        return writing_engine(self.sessions).begin()
+    def transaction(self, work: Callable[[Tx], T]) -> Awaitable[T]:
+        """Run a hot-path transaction function (core/transactions.py) on what
+        `sessions.begin()` writes through: on SQLite in one hand-off to the database's
+        thread, without the ORM session's own upkeep."""
+        return run_transaction(writing_engine(self.sessions), work)

@@ -27,8 +27,9 @@ from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Delivery, InboundReceipt, Message, Participant, Ticket
 from bot.rules import csat as csat_rules
 from bot.rules import queue as rules
-from bot.rules.personal_numbers import mask, mask_personal_numbers, mask_values
+from bot.rules.personal_numbers import Masked, mask, mask_personal_numbers, mask_values
 from bot.rules.validation import TicketForm, clean_line
+from core.transactions import Prepared, Tx
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,36 @@ _NUMBER = (
     )
 )
 # (A bound parameter of an UPDATE may not be named after a column.)
-_NUMBER_BY_ID = _NUMBER.where(_CONVERSATIONS.id == bindparam("b_id"))
-_NUMBER_BY_KEY = _NUMBER.where(
-    _CONVERSATIONS.channel == bindparam("b_channel"), _CONVERSATIONS.external_id == bindparam("b_external_id")
+_NUMBER_BY_ID = Prepared(_NUMBER.where(_CONVERSATIONS.id == bindparam("b_id")))
+_NUMBER_BY_KEY = Prepared(
+    _NUMBER.where(
+        _CONVERSATIONS.channel == bindparam("b_channel"), _CONVERSATIONS.external_id == bindparam("b_external_id")
+    )
 )
+
+
+class _NeedsFullPath(Exception):
+    """The message needs more than the common path's statements (see `_submit_common`)."""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A company message as its transaction stored it, with what the turn needs of its
+    conversation."""
+
+    message: dict[str, Any]
+    state: str
+    channel: str
+    paused: bool
+    page: str | None
+    taken: bool
+
+
+@dataclass(frozen=True)
+class _StoredFull(_Stored):
+    """`_Stored`, with the messages the gateway added after it (a notice, the survey's)."""
+
+    extra: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -229,7 +256,7 @@ class Intake:
 
     async def _submit(
         self,
-        number: Any,
+        number: Prepared,
         which: dict[str, str],
         conversation_id: str | None,
         client_id: str | None,
@@ -242,66 +269,23 @@ class Intake:
         transaction, when `which` finds none (its first message is numbered 1)."""
         now = self.ctx.now()
         masked = mask_personal_numbers(text)
+        custom = {"metadata": mask_values(metadata)} if metadata else None
+        survey_answer = csat_rules.is_rating_payload(payload)
         try:
-            async with self.ctx.sessions.begin() as s:
-                if client_id is not None and conversation_id is not None:
-                    existing = await store.by_client_id(s, conversation_id, client_id)
-                    if existing is not None:
-                        return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
-                # The message's number, the conversation's `updated_at` and what the turn
-                # needs of the conversation, in one statement (which also finds it).
-                row: Any = (await s.execute(number, {**which, "b_now": now})).one_or_none()
-                if row is None and create is not None:
-                    opened = await _add_conversation(s, *create, now, last_seq=1)
-                    row = (opened.id, 1, opened.state, opened.channel, False, None)
-                if row is None:
-                    raise NotFound()
-                conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
-                paused, page = bool(row[4]), row[5]
-                survey_answer = csat_rules.is_rating_payload(payload)
-                survey_comment = (
-                    not survey_answer
-                    and payload is None
-                    and state == rules.CLOSED
-                    and await csat.takes_comment(s, conversation_id, now)
-                )
-                to_rasa = not (survey_answer or survey_comment)
-                message = store.new_message(
-                    conversation_id,
-                    "user",
-                    masked.text,
-                    now,
-                    payload=payload,
-                    client_id=client_id,
-                    rasa_status="pending" if to_rasa else None,
-                    custom={"metadata": mask_values(metadata)} if metadata else None,
-                    seq=seq,
-                )
-                # Nothing of the conversation on its way to Rasa: the message is stored
-                # already claimed by this process's worker, which then needs no claim
-                # transaction. The INSERT itself checks (the conversation's row, updated
-                # above, serializes the check with every other writer of the
-                # conversation; on PostgreSQL the INSERT is a fresh statement, so it
-                # sees what a writer it waited for committed).
-                if to_rasa and self.taker is not None and self.taker.can_take(conversation_id):
-                    taken = await store.insert_claimable(s, message)
-                else:
-                    taken = False
-                    await store.insert_messages(s, [message])
-                stored = [store.message_json(message)]
-                if masked.count and not await _told_about_personal_numbers(s, conversation_id):
-                    notice = await store.add_message(
-                        s, conversation_id, "system", texts.PERSONAL_NUMBER_REMOVED, now,
-                        custom={"notice": "personal_number_removed"},
+            done: Submitted | _Stored | None = None
+            if not masked.count and not survey_answer:
+                try:
+                    done = await self.ctx.transaction(
+                        lambda tx: self._submit_common(
+                            tx, number, which, conversation_id, client_id, masked.text, payload, custom, now
+                        )
                     )
-                    stored.append(store.message_json(notice))
-                follow_up = None
-                if survey_answer and payload is not None:
-                    follow_up = await csat.rate(s, conversation_id, payload, now)
-                elif survey_comment:
-                    follow_up = await csat.comment(s, conversation_id, masked.text, now)
-                if follow_up is not None:
-                    stored.append(store.message_json(follow_up))
+                except _NeedsFullPath:
+                    done = None
+            if done is None:
+                done = await self._submit_full(
+                    number, which, client_id, masked, payload, custom, survey_answer, now, create
+                )
         except IntegrityError:
             if client_id is None or conversation_id is None:
                 raise
@@ -310,14 +294,132 @@ class Intake:
             if existing is None:
                 raise
             return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
+        if isinstance(done, Submitted):
+            return done
+        row = done.message
+        conversation_id = str(row["conversation_id"])
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
-        if taken and self.taker is not None:
-            self.taker.take(message, (state, paused, channel, page))
-        await self.ctx.announce.messages(conversation_id, channel, state, stored)
-        if to_rasa and not taken:
+        stored = [store.row_json(row), *done.extra] if isinstance(done, _StoredFull) else [store.row_json(row)]
+        if done.taken and self.taker is not None:
+            self.taker.take(Message(**row), (done.state, done.paused, done.channel, done.page))
+        await self.ctx.announce.messages(conversation_id, done.channel, done.state, stored)
+        if row["rasa_status"] == "pending":
             self.kick(conversation_id)
-        return Submitted(stored[0]["seq"], duplicate=False, conversation_id=conversation_id)
+        return Submitted(row["seq"], duplicate=False, conversation_id=conversation_id)
+
+    def _submit_common(
+        self,
+        tx: Tx,
+        number: Prepared,
+        which: dict[str, str],
+        conversation_id: str | None,
+        client_id: str | None,
+        text: str,
+        payload: str | None,
+        custom: dict[str, Any] | None,
+        now: dt.datetime,
+    ) -> Submitted | _Stored | None:
+        """The common case, in one hot-path transaction (on SQLite in the database's
+        thread): a message for the bot in a conversation that exists and is not closed.
+        None when the conversation is not found (nothing was written): the full path opens
+        it or says it does not exist. A closed conversation raises `_NeedsFullPath` (its
+        satisfaction survey may take the message as a comment)."""
+        if client_id is not None and conversation_id is not None:
+            found = tx.execute(store.SEQ_BY_CLIENT_ID, {"b_conversation": conversation_id, "b_client": client_id})
+            if found.rows:
+                return Submitted(int(found.rows[0][0]), duplicate=True, conversation_id=conversation_id)
+        # The message's number, the conversation's `updated_at` and what the turn needs of
+        # the conversation, in one statement (which also finds it).
+        numbered = tx.execute(number, {**which, "b_now": now}).rows
+        if not numbered:
+            return None
+        found_id, seq, state, channel, paused, page = numbered[0]
+        if state == rules.CLOSED and payload is None:
+            raise _NeedsFullPath()
+        row = store.new_message_row(
+            found_id, "user", text, now, payload=payload, client_id=client_id, rasa_status="pending",
+            custom=custom, seq=seq,
+        )
+        # Nothing of the conversation on its way to Rasa: stored already claimed by this
+        # process's worker (see `_submit_full`). (`can_take` only reads the worker's
+        # state, here from the database's thread.)
+        if self.taker is not None and self.taker.can_take(found_id):
+            row["id"], row["rasa_status"] = tx.execute(store.INSERT_CLAIMABLE, row).rows[0]
+        else:
+            row["id"] = tx.execute(store.INSERT_MESSAGE, row).rows[0][0]
+        taken = row["rasa_status"] == "processing"
+        if taken:
+            row["rasa_started_at"] = now
+        return _Stored(row, str(state), str(channel), bool(paused), page, taken)
+
+    async def _submit_full(
+        self,
+        number: Prepared,
+        which: dict[str, str],
+        client_id: str | None,
+        masked: Masked,
+        payload: str | None,
+        custom: dict[str, Any] | None,
+        survey_answer: bool,
+        now: dt.datetime,
+        create: tuple[str, str] | None,
+    ) -> Submitted | _StoredFull:
+        """Every case, through the ORM: a new conversation, a personnummer removed (the
+        company is told once), a satisfaction rating, or the comment after it (those stay
+        with the gateway)."""
+        conversation_id = which.get("b_id")
+        async with self.ctx.sessions.begin() as s:
+            if client_id is not None and conversation_id is not None:
+                existing = await store.by_client_id(s, conversation_id, client_id)
+                if existing is not None:
+                    return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
+            row: Any = (await s.execute(number.statement, {**which, "b_now": now})).one_or_none()
+            if row is None and create is not None:
+                opened = await _add_conversation(s, *create, now, last_seq=1)
+                row = (opened.id, 1, opened.state, opened.channel, False, None)
+            if row is None:
+                raise NotFound()
+            conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
+            paused, page = bool(row[4]), row[5]
+            survey_comment = (
+                not survey_answer
+                and payload is None
+                and state == rules.CLOSED
+                and await csat.takes_comment(s, conversation_id, now)
+            )
+            to_rasa = not (survey_answer or survey_comment)
+            message = store.new_message(
+                conversation_id, "user", masked.text, now, payload=payload, client_id=client_id,
+                rasa_status="pending" if to_rasa else None, custom=custom, seq=seq,
+            )
+            # Nothing of the conversation on its way to Rasa: the message is stored
+            # already claimed by this process's worker, which then needs no claim
+            # transaction. The INSERT itself checks (the conversation's row, updated
+            # above, serializes the check with every other writer of the
+            # conversation; on PostgreSQL the INSERT is a fresh statement, so it
+            # sees what a writer it waited for committed).
+            if to_rasa and self.taker is not None and self.taker.can_take(conversation_id):
+                taken = await store.insert_claimable(s, message)
+            else:
+                taken = False
+                await store.insert_messages(s, [message])
+            extra: list[dict[str, Any]] = []
+            if masked.count and not await _told_about_personal_numbers(s, conversation_id):
+                notice = await store.add_message(
+                    s, conversation_id, "system", texts.PERSONAL_NUMBER_REMOVED, now,
+                    custom={"notice": "personal_number_removed"},
+                )
+                extra.append(store.message_json(notice))
+            follow_up = None
+            if survey_answer and payload is not None:
+                follow_up = await csat.rate(s, conversation_id, payload, now)
+            elif survey_comment:
+                follow_up = await csat.comment(s, conversation_id, masked.text, now)
+            if follow_up is not None:
+                extra.append(store.message_json(follow_up))
+            columns = {name: getattr(message, name) for name in store.MESSAGE_FIELDS}
+        return _StoredFull(columns, state, channel, paused, page, taken, extra)
 
     async def typing(self, conversation_id: str, typing: bool) -> None:
         """The company is typing: shown to the advisor who owns the chat."""

@@ -25,14 +25,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import BindParameter, CursorResult, Table, and_, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import BindParameter, Table, and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import store
 from bot.conversation.context import CoreContext
 from bot.conversation.errors import NotFound
 from bot.conversation.models import Conversation, Delivery, DeliveryReceipt, Message
 from bot.conversation.pubsub import Hub, outbox_channel
+from core.transactions import Prepared, Tx
 
 log = logging.getLogger(__name__)
 
@@ -102,43 +103,41 @@ _DELIVERIES = cast(Table, Delivery.__table__)
 _CONVERSATION: BindParameter[str] = bindparam("b_id", type_=_DELIVERIES.c.conversation_id.type)
 _CURSOR = select(_DELIVERIES.c.delivered_seq).where(_DELIVERIES.c.conversation_id == _CONVERSATION).scalar_subquery()
 # A pull channel's unread messages, each with the cursor as it was read (the last column).
-_UNREAD = (
+_UNREAD = Prepared(
     select(*store.MESSAGES.columns, _CURSOR.label("cursor"))
     .where(store.MESSAGES.c.conversation_id == _CONVERSATION, store.MESSAGES.c.seq > _CURSOR)
     .order_by(store.MESSAGES.c.seq)
     .limit(1000)
 )
-_HAS_CURSOR = select(_DELIVERIES.c.conversation_id).where(_DELIVERIES.c.conversation_id == _CONVERSATION)
-_ADVANCE = (
+_SEQ = store.MESSAGE_FIELDS.index("seq")
+_HAS_CURSOR = Prepared(
+    select(_DELIVERIES.c.conversation_id).where(_DELIVERIES.c.conversation_id == _CONVERSATION)
+)
+_ADVANCE = Prepared(
     update(_DELIVERIES)
     .where(_DELIVERIES.c.conversation_id == bindparam("b_id"), _DELIVERIES.c.delivered_seq == bindparam("b_from"))
     .values(delivered_seq=bindparam("b_to", type_=_DELIVERIES.c.delivered_seq.type))
 )
 
 
-async def take_unread_in(s: AsyncSession | AsyncConnection, conversation_id: str) -> list[Message] | None:
-    """In the caller's transaction, a pull channel's unread messages (not the company's
-    own), moving its cursor past them; None when the cursor moved meanwhile (then nothing
-    changed)."""
-    rows = await _take_unread_rows(s, conversation_id)
-    return None if rows is None else _deliverable(rows)
-
-
-async def _take_unread_rows(s: AsyncSession | AsyncConnection, conversation_id: str) -> list[Any] | None:
-    """The rows after the cursor, moving it past them; None when it moved meanwhile.
+def take_unread_rows(tx: Tx, conversation_id: str) -> list[tuple[Any, ...]] | None:
+    """In the caller's transaction, the rows after a pull channel's cursor (the company's
+    own included: see `unread_messages`), moving it past them; None when it moved
+    meanwhile (then nothing changed).
 
     The cursor comes with the messages after it (one round trip); it moves only from where
     it was read, so two calls at once (a program's requests in parallel, on PostgreSQL)
     never both take the same messages."""
-    rows = list((await s.execute(_UNREAD, {"b_id": conversation_id})).all())
+    rows = tx.execute(_UNREAD, {"b_id": conversation_id}).rows
     if not rows:
         return rows
-    cursor, newest = rows[0][-1], rows[-1].seq
-    advanced = await s.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
-    return rows if cast(CursorResult[Any], advanced).rowcount else None
+    cursor, newest = rows[0][-1], rows[-1][_SEQ]
+    advanced = tx.execute(_ADVANCE, {"b_id": conversation_id, "b_from": cursor, "b_to": newest})
+    return rows if advanced.rowcount else None
 
 
-def _deliverable(rows: list[Any]) -> list[Message]:
+def unread_messages(rows: list[tuple[Any, ...]]) -> list[Message]:
+    """What of `take_unread_rows` the channel delivers."""
     messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
     return [m for m in messages if deliverable(m)]
 
@@ -227,14 +226,17 @@ class Outbox:
     async def take_unread(self, conversation_id: str) -> list[Message]:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
+        def take(tx: Tx) -> list[tuple[Any, ...]] | None:
+            rows = take_unread_rows(tx, conversation_id)
+            # Nothing after the cursor, or no cursor at all (no such conversation)?
+            if rows == [] and not tx.execute(_HAS_CURSOR, {"b_id": conversation_id}).rows:
+                raise NotFound()
+            return rows
+
         while True:
-            async with self.ctx.writes() as s:
-                rows = await _take_unread_rows(s, conversation_id)
-                # Nothing after the cursor, or no cursor at all (no such conversation)?
-                if rows == [] and (await s.execute(_HAS_CURSOR, {"b_id": conversation_id})).first() is None:
-                    raise NotFound()
+            rows = await self.ctx.transaction(take)
             if rows is not None:
-                return _deliverable(rows)
+                return unread_messages(rows)
             # The cursor moved under us (another call at the same moment): read again.
 
     # ------------------------------------------------------------------ the relay

@@ -30,6 +30,7 @@ from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Message
 from bot.conversation.rasa_client import RasaClient, RasaUnavailable
 from bot.rules import queue as rules
+from core.transactions import Prepared, Tx
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,10 @@ def _number_replies(hands_off: bool) -> Any:
     )
 
 
-_NUMBER_REPLIES = _number_replies(hands_off=False)
-_NUMBER_REPLIES_PAUSED = _number_replies(hands_off=True)
-_SET_STATUS = (
+_NUMBER_REPLIES = Prepared(_number_replies(hands_off=False))
+_NUMBER_REPLIES_PAUSED = Prepared(_number_replies(hands_off=True))
+_STATE = Prepared(select(_CONVERSATIONS.state).where(_CONVERSATIONS.id == bindparam("b_id")))
+_SET_STATUS = Prepared(
     update(store.MESSAGES)
     .where(_MESSAGES.id == bindparam("b_id"))
     .values(rasa_status=bindparam("b_status", type_=_MESSAGES.rasa_status.type))
@@ -416,8 +418,7 @@ class RasaWorker:
         return ids
 
     async def _finish(self, message_id: int, status: str) -> None:
-        async with self.ctx.sessions.begin() as s:
-            await s.execute(_SET_STATUS, {"b_id": message_id, "b_status": status})
+        await self.ctx.transaction(lambda tx: tx.execute(_SET_STATUS, {"b_id": message_id, "b_status": status}))
 
     async def _deliver_advisor(self, message: Message) -> None:
         try:
@@ -517,45 +518,39 @@ class RasaWorker:
             conversation_id
         ):
             pull = None
-        taken: list[Message] | None = None
+        rows = [
+            store.new_message_row(conversation_id, "bot", now=now, reply_to=message.seq, seq=0, **fields)
+            for fields in shown
+        ]
+        hands_off = verdict.hands_off
 
-        async def store_turn() -> tuple[str, list[dict[str, Any]]]:
-            nonlocal taken
+        def store_turn(tx: Tx) -> tuple[str, list[dict[str, Any]], list[tuple[Any, ...]] | None]:
             stored: list[dict[str, Any]] = []
-            async with self.ctx.writes() as s:
-                # The replies are stored only while the bot still owns the chat (an advisor
-                # may have taken it while Rasa answered): the conversation's state and the
-                # replies' numbers come from one statement.
-                if shown or verdict.hands_off:
-                    # (The bot's hand-off action paused the Rasa conversation.)
-                    number = _NUMBER_REPLIES_PAUSED if verdict.hands_off else _NUMBER_REPLIES
-                    state, last_seq = (
-                        await s.execute(number, {"b_id": conversation_id, "b_count": len(shown)})
-                    ).one()
-                else:
-                    state = (
-                        await s.execute(select(Conversation.state).where(Conversation.id == conversation_id))
-                    ).scalar_one()
-                if state in (rules.BOT, rules.OFFLINE) and shown:
-                    added = [
-                        store.new_message(
-                            conversation_id, "bot", now=now, reply_to=message.seq, seq=last_seq - len(shown) + 1 + i,
-                            **fields,
-                        )
-                        for i, fields in enumerate(shown)
-                    ]
-                    await store.insert_messages(s, added)
-                    stored = [store.message_json(m) for m in added]
-                await s.execute(_SET_STATUS, {"b_id": message.id, "b_status": "done"})
-                if pull is not None and not pull.done():
-                    taken = await outbox.take_unread_in(s, conversation_id)
-            return state, stored
+            # The replies are stored only while the bot still owns the chat (an advisor
+            # may have taken it while Rasa answered): the conversation's state and the
+            # replies' numbers come from one statement.
+            if rows or hands_off:
+                # (The bot's hand-off action paused the Rasa conversation.)
+                number = _NUMBER_REPLIES_PAUSED if hands_off else _NUMBER_REPLIES
+                state, last_seq = tx.execute(number, {"b_id": conversation_id, "b_count": len(rows)}).rows[0]
+            else:
+                state = tx.execute(_STATE, {"b_id": conversation_id}).rows[0][0]
+            if state in (rules.BOT, rules.OFFLINE) and rows:
+                for seq, row in enumerate(rows, start=last_seq - len(rows) + 1):
+                    row = {**row, "seq": seq}
+                    row["id"] = tx.execute(store.INSERT_MESSAGE, row).rows[0][0]
+                    stored.append(row)
+            tx.execute(_SET_STATUS, {"b_id": message.id, "b_status": "done"})
+            # (Read in the database's thread: whether the caller still waits, as late as can be.)
+            taken = outbox.take_unread_rows(tx, conversation_id) if pull is not None and not pull.done() else None
+            return str(state), stored, taken
 
         # Rasa has answered: the answer is kept through a database restart (a few tries)
         # rather than asked for again later, which would put the turn twice in the tracker.
-        state, stored = await _retrying_database(store_turn)
+        state, stored_rows, taken = await _retrying_database(lambda: self.ctx.transaction(store_turn))
+        stored = [store.row_json(row) for row in stored_rows]
         if pull is not None and taken is not None and not pull.done():
-            pull.set_result(taken)
+            pull.set_result(outbox.unread_messages(taken))
         await self.ctx.announce.typing(conversation_id, "bot", None, False)
         await self.ctx.announce.messages(conversation_id, channel, state, stored)
         if verdict.handoff_reason is not None and state in (rules.BOT, rules.OFFLINE):

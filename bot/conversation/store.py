@@ -27,6 +27,7 @@ from sqlalchemy.sql.expression import ColumnClause
 from bot.conversation.models import Advisor, Conversation, Message, QueueEntry, Ticket
 from bot.rules import queue as rules
 from bot.rules.personal_numbers import mask_optional
+from core.transactions import Prepared
 
 # A message on its way to Rasa (`Message.rasa_status`): waiting, waiting for the bot to be
 # back, or in the middle of its turn.
@@ -147,7 +148,13 @@ async def add_message(
     return message
 
 
-def new_message(
+def new_message(conversation_id: str, role: str, text: str | None, now: dt.datetime, **fields: Any) -> Message:
+    """A message (`new_message_row`, numbered `seq` by the caller), not yet added to a
+    session."""
+    return Message(**new_message_row(conversation_id, role, text, now, **fields))
+
+
+def new_message_row(
     conversation_id: str,
     role: str,
     text: str | None,
@@ -164,11 +171,11 @@ def new_message(
     rasa_status: str | None = None,
     rasa_started_at: dt.datetime | None = None,
     reply_to: int | None = None,
-) -> Message:
-    """A message numbered `seq` (allocated by the caller), not yet added to a session."""
+) -> dict[str, Any]:
+    """A new message's columns (all but its id), as `INSERT_MESSAGE` stores them."""
     # No personnummer is ever stored in a transcript, whoever wrote it (the company, an
     # advisor, a note): the text the channels, Rasa and the console later read is masked.
-    return Message(
+    return dict(
         conversation_id=conversation_id,
         seq=seq,
         role=role,
@@ -192,7 +199,14 @@ def _row(message: Message) -> dict[str, Any]:
 
 
 _INSERT_MESSAGES = _message_insert()
-_INSERT_CLAIMABLE = _claimable_insert()
+# A new company message, stored already claimed when it may be (`_claimable_insert`).
+INSERT_CLAIMABLE = Prepared(_claimable_insert())
+# One new message (`new_message_row`), in a hot-path transaction; returns its id.
+INSERT_MESSAGE = Prepared(
+    insert(MESSAGES)
+    .values({name: bindparam(name, type_=MESSAGES.c[name].type) for name in MESSAGE_COLUMNS})
+    .returning(MESSAGES.c.id)
+)
 
 
 async def insert_messages(session: AsyncSession | AsyncConnection, messages: list[Message]) -> None:
@@ -209,11 +223,19 @@ async def insert_claimable(session: AsyncSession, message: Message) -> bool:
     """Store a new company message (from `new_message`) already claimed by the caller when
     nothing of its conversation is on its way to Rasa (see `_claimable_insert`); True if
     it was. Its `id`, `rasa_status` and `rasa_started_at` are set to what was stored."""
-    row = (await session.execute(_INSERT_CLAIMABLE, _row(message))).one()
+    row = (await session.execute(INSERT_CLAIMABLE.statement, _row(message))).one()
     message.id, message.rasa_status = int(row[0]), str(row[1])
     taken = message.rasa_status == "processing"
     message.rasa_started_at = message.created_at if taken else None
     return taken
+
+
+# The number of a conversation's message with this client id, if one was stored.
+SEQ_BY_CLIENT_ID = Prepared(
+    select(MESSAGES.c.seq).where(
+        MESSAGES.c.conversation_id == bindparam("b_conversation"), MESSAGES.c.client_id == bindparam("b_client")
+    )
+)
 
 
 async def by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:
@@ -431,6 +453,21 @@ def message_json(message: Message) -> dict[str, Any]:
         "author": message.author,
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
+    }
+
+
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
+    """`message_json` of a message's columns (a `new_message_row` with its id)."""
+    return {
+        "seq": row["seq"],
+        "id": row["id"],
+        "role": row["role"],
+        "text": row["text"],
+        "buttons": list(row["buttons"] or []),
+        "image": row["image"],
+        "author": row["author"],
+        "client_id": row["client_id"],
+        "created_at": iso(row["created_at"]),
     }
 
 
