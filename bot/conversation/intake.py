@@ -95,7 +95,7 @@ class Taker(Protocol):
 
     def can_take(self, conversation_id: str) -> bool: ...
 
-    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None: ...
+    def take(self, message: store.StoredMessage, conversation: tuple[str, bool, str, str | None]) -> None: ...
 
 
 class Intake:
@@ -302,7 +302,7 @@ class Intake:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
         stored = [store.row_json(row), *done.extra] if isinstance(done, _StoredFull) else [store.row_json(row)]
         if done.taken and self.taker is not None:
-            self.taker.take(Message(**row), (done.state, done.paused, done.channel, done.page))
+            self.taker.take(store.StoredMessage(**row), (done.state, done.paused, done.channel, done.page))
         await self.ctx.announce.messages(conversation_id, done.channel, done.state, stored)
         if row["rasa_status"] == "pending":
             self.kick(conversation_id)

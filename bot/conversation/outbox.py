@@ -136,13 +136,13 @@ def take_unread_rows(tx: Tx, conversation_id: str) -> list[tuple[Any, ...]] | No
     return rows if advanced.rowcount else None
 
 
-def unread_messages(rows: list[tuple[Any, ...]]) -> list[Message]:
+def unread_messages(rows: list[tuple[Any, ...]]) -> list[store.StoredMessage]:
     """What of `take_unread_rows` the channel delivers."""
-    messages = [Message(**dict(zip(store.MESSAGE_FIELDS, row[:-1], strict=True))) for row in rows]
+    messages = [store.StoredMessage._make(row[:-1]) for row in rows]
     return [m for m in messages if deliverable(m)]
 
 
-def deliverable(message: Message) -> bool:
+def deliverable(message: Message | store.StoredMessage) -> bool:
     """What a channel delivers: everything but the company's own messages and internal notes."""
     return message.role != "user" and not (message.custom or {}).get("internal")
 
@@ -223,7 +223,7 @@ class Outbox:
 
     # ------------------------------------------------------------------ pull channels
 
-    async def take_unread(self, conversation_id: str) -> list[Message]:
+    async def take_unread(self, conversation_id: str) -> list[store.StoredMessage]:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
         def take(tx: Tx) -> list[tuple[Any, ...]] | None:

@@ -29,6 +29,7 @@ from bot.conversation.context import CoreContext
 from bot.conversation.events import EventKind
 from bot.conversation.models import Conversation, Message
 from bot.conversation.rasa_client import RasaClient, RasaUnavailable
+from bot.conversation.store import StoredMessage
 from bot.rules import queue as rules
 from core.transactions import Prepared, Tx
 
@@ -129,10 +130,10 @@ class RasaWorker:
         # The conversation as the claim read it, by message id, for the turn that follows.
         self._conversation: dict[int, tuple[str, bool, str, str | None]] = {}
         # A message stored already claimed (`can_take`, `take`), by conversation id.
-        self._taken: dict[str, Message] = {}
+        self._taken: dict[str, StoredMessage] = {}
         # A pull channel's caller waiting for its turn's answer (`wait_and_take`), by
         # conversation id: given the unread messages taken with the bot's replies.
-        self._pull: dict[str, asyncio.Future[list[Message]]] = {}
+        self._pull: dict[str, asyncio.Future[list[StoredMessage]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -164,7 +165,7 @@ class RasaWorker:
         task = self._workers.get(conversation_id)
         return not self._stopping and (task is None or task.done()) and conversation_id not in self._taken
 
-    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None:
+    def take(self, message: StoredMessage, conversation: tuple[str, bool, str, str | None]) -> None:
         """Deliver a message stored as `processing` by this process (see `can_take`);
         `conversation` is its state, rasa_paused, channel and page."""
         self._taken[message.conversation_id] = message
@@ -179,7 +180,7 @@ class RasaWorker:
                 return
             await asyncio.shield(task)
 
-    async def wait_and_take(self, conversation_id: str) -> list[Message] | None:
+    async def wait_and_take(self, conversation_id: str) -> list[StoredMessage] | None:
         """`wait_delivered` for a pull channel's caller (REST), which then wants the
         conversation's unread messages: taken, and the channel's cursor moved, in the
         transaction that stores the bot's replies when nothing else follows the turn (one
@@ -188,7 +189,7 @@ class RasaWorker:
         if conversation_id in self._pull:  # another caller's: this one waits, then takes
             await self.wait_delivered(conversation_id)
             return None
-        pull: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
+        pull: asyncio.Future[list[StoredMessage]] = asyncio.get_running_loop().create_future()
         self._pull[conversation_id] = pull
         try:
             # Back as soon as the messages are taken: what the worker still does for the
@@ -304,7 +305,7 @@ class RasaWorker:
                 busy_wait = min(busy_wait * 2, BUSY_POLL_MAX_SECONDS)
                 continue
             busy_wait = BUSY_POLL_SECONDS
-            if not isinstance(claimed, Message):
+            if not isinstance(claimed, StoredMessage):
                 self._more.pop(conversation_id, None)
                 if conversation_id in self._dirty:
                     continue
@@ -335,7 +336,7 @@ class RasaWorker:
             if not bot_down and conversation_id not in self._dirty and not self._more.pop(conversation_id, False):
                 return
 
-    async def _claim_next(self, conversation_id: str, with_retry: bool = True) -> Message | bool | None:
+    async def _claim_next(self, conversation_id: str, with_retry: bool = True) -> StoredMessage | bool | None:
         """Claim the conversation's oldest unfinished message: the message, None when there
         is nothing to do (or another process won it), or BUSY when another process is in
         the middle of a turn of this conversation. Looking at the oldest unfinished message
@@ -355,7 +356,7 @@ class RasaWorker:
             if not found:
                 return None
             row = found[0]
-            candidate = Message(**dict(zip(store.MESSAGE_FIELDS, row[: len(store.MESSAGE_FIELDS)], strict=True)))
+            candidate = StoredMessage._make(row[: len(store.MESSAGE_FIELDS)])
             state, paused, channel, page = row[len(store.MESSAGE_FIELDS):]
             if candidate.rasa_status == "processing" and (
                 candidate.rasa_started_at is None or candidate.rasa_started_at >= stale
@@ -371,7 +372,7 @@ class RasaWorker:
             self._conversation[candidate.id] = (str(state), bool(paused), str(channel), page)
             return candidate
 
-    async def _postpone(self, message: Message) -> None:
+    async def _postpone(self, message: StoredMessage) -> None:
         """The bot could not take this message: it and the company's later messages wait
         (status `retry`) until the bot is back, then go to Rasa in order, once."""
         async with self.ctx.sessions.begin() as s:
@@ -420,7 +421,7 @@ class RasaWorker:
     async def _finish(self, message_id: int, status: str) -> None:
         await self.ctx.transaction(lambda tx: tx.execute(_SET_STATUS, {"b_id": message_id, "b_status": status}))
 
-    async def _deliver_advisor(self, message: Message) -> None:
+    async def _deliver_advisor(self, message: StoredMessage) -> None:
         try:
             await self.rasa.record_advisor(message.conversation_id, message.text or "", message.author or "")
         except RasaUnavailable as exc:
@@ -429,7 +430,7 @@ class RasaWorker:
             return
         await self._finish(message.id, "done")
 
-    async def _deliver_user(self, message: Message) -> bool:
+    async def _deliver_user(self, message: StoredMessage) -> bool:
         """One company message to Rasa; False when the bot is down and the conversation's
         messages wait for it."""
         conversation_id = message.conversation_id
@@ -563,7 +564,7 @@ class RasaWorker:
         url = self.ctx.config.actions_health_url
         return not url or await self.rasa.reachable(url)
 
-    async def _bot_down(self, message: Message, via_bot: bool) -> bool:
+    async def _bot_down(self, message: StoredMessage, via_bot: bool) -> bool:
         """Rasa or the action server is down: the company is told (or, if it asked for a
         person, queued), and its message waits for the bot."""
         conversation_id = message.conversation_id

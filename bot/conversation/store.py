@@ -4,7 +4,7 @@ transaction boundary belongs to the service."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     CursorResult,
@@ -42,6 +42,32 @@ CONVERSATIONS = cast(Table, Conversation.__table__)
 MESSAGE_FIELDS = tuple(c.name for c in MESSAGES.columns)
 # Every column of a message but its id, as a new message is inserted.
 MESSAGE_COLUMNS = tuple(c.name for c in MESSAGES.columns if c.name != "id")
+
+
+class StoredMessage(NamedTuple):
+    """A stored message as the hot path reads it (the Rasa worker, the REST endpoint): its
+    columns in the table's order, built from a row at a tenth of an ORM Message's cost.
+    Read-only; it belongs to no session."""
+
+    id: int
+    conversation_id: str
+    seq: int
+    role: str
+    text: str | None
+    buttons: list[dict[str, str]]
+    image: str | None
+    custom: dict[str, Any] | None
+    payload: str | None
+    author: str | None
+    advisor_id: int | None
+    client_id: str | None
+    reply_to: int | None
+    rasa_status: str | None
+    rasa_started_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+assert StoredMessage._fields == MESSAGE_FIELDS, "StoredMessage follows the messages table"
 
 
 def literals(values: tuple[str, ...]) -> list[ColumnClause[str]]:

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from bot import texts
-from bot.conversation.models import Message
 from bot.conversation.rasa_worker import GATEWAY_PAYLOAD, REQUEST_ADVISOR
+from bot.conversation.store import StoredMessage
 from bot.rules import validation
 from bot.rules.ratelimit import MESSAGES_SENDER
 from bot.rules.validation import Invalid
@@ -55,7 +55,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
     return web.json_response([rest_message(m, sender) for m in messages])
 
 
-def rest_message(message: Message, sender: str) -> dict[str, Any]:
+def rest_message(message: StoredMessage, sender: str) -> dict[str, Any]:
     """A stored message in the shape of Rasa's REST channel."""
     out: dict[str, Any] = {"recipient_id": sender}
     if message.text is not None:
