@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import cProfile
 import io
 import json
@@ -23,12 +24,13 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiosqlite
 from aiohttp import web
 from sqlalchemy import event
 
@@ -145,6 +147,23 @@ def count_statements(app: Any) -> collections.Counter[str]:
     return counts
 
 
+@contextlib.contextmanager
+def counted_hand_offs() -> Iterator[list[object]]:
+    """Every hand-off to an aiosqlite connection's thread, while in the block."""
+    seen: list[object] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        seen.append(fn)
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+
+
 async def turns(base: str, clients: int, per_client: int) -> tuple[list[float], float]:
     samples: list[float] = []
 
@@ -170,10 +189,13 @@ async def measure(database_url: str | None, client_counts: list[int], total: int
         await turns(base, 1, 5)  # warm up
         statements = count_statements(app)
         hub.counts.clear()
-        samples, _ = await turns(base, 1, 20)
+        with counted_hand_offs() as hand_offs:
+            samples, _ = await turns(base, 1, 20)
         report["per_turn"] = {
             "statements": {k: round(v / 20, 2) for k, v in statements.most_common()},
             "statements_total": round(sum(statements.values()) / 20, 2),
+            # Trips to aiosqlite's thread (SQLite), each a wake-up of two threads.
+            "database_thread_hand_offs": round(len(hand_offs) / 20, 2),
             "publishes": {k: round(v / 20, 2) for k, v in hub.counts.most_common()},
         }
         for clients in client_counts:
