@@ -68,13 +68,8 @@ class _Stored:
     paused: bool
     page: str | None
     taken: bool
-
-
-@dataclass(frozen=True)
-class _StoredFull(_Stored):
-    """`_Stored`, with the messages the gateway added after it (a notice, the survey's)."""
-
-    extra: list[dict[str, Any]]
+    # The messages the gateway added after it (a notice, the survey's), as JSON.
+    extra: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,10 @@ class Submitted:
 class Taker(Protocol):
     """The Rasa worker's side of a message stored already claimed (rasa_worker.py)."""
 
-    def can_take(self, conversation_id: str) -> bool: ...
+    def can_take(self, conversation_id: str) -> bool:
+        """(Called inside the transaction that stores the message: on SQLite from the
+        database's thread, so it may only read.)"""
+        ...
 
     def take(self, message: store.StoredMessage, conversation: tuple[str, bool, str, str | None]) -> None: ...
 
@@ -300,7 +298,7 @@ class Intake:
         conversation_id = str(row["conversation_id"])
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
-        stored = [store.row_json(row), *done.extra] if isinstance(done, _StoredFull) else [store.row_json(row)]
+        stored = [store.row_json(row), *done.extra]
         if done.taken and self.taker is not None:
             self.taker.take(store.StoredMessage(**row), (done.state, done.paused, done.channel, done.page))
         await self.ctx.announce.messages(conversation_id, done.channel, done.state, stored)
@@ -364,7 +362,7 @@ class Intake:
         survey_answer: bool,
         now: dt.datetime,
         create: tuple[str, str] | None,
-    ) -> Submitted | _StoredFull:
+    ) -> Submitted | _Stored:
         """Every case, through the ORM: a new conversation, a personnummer removed (the
         company is told once), a satisfaction rating, or the comment after it (those stay
         with the gateway)."""
@@ -419,7 +417,7 @@ class Intake:
             if follow_up is not None:
                 extra.append(store.message_json(follow_up))
             columns = {name: getattr(message, name) for name in store.MESSAGE_FIELDS}
-        return _StoredFull(columns, state, channel, paused, page, taken, extra)
+        return _Stored(columns, state, channel, paused, page, taken, tuple(extra))
 
     async def typing(self, conversation_id: str, typing: bool) -> None:
         """The company is typing: shown to the advisor who owns the chat."""

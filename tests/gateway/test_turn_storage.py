@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from bench.fake_rasa import HUMAN_PLEASE, LOAN, FakeRasa
 from bot.conversation import store
+from bot.conversation.errors import NotFound
 from bot.conversation.intake import Intake
 from bot.conversation.models import Conversation, Message
 from tests.gateway.conftest import core_of
@@ -29,12 +30,12 @@ class Taker:
     """Stands for the Rasa worker: may take every message, records what it was given."""
 
     def __init__(self) -> None:
-        self.taken: list[Message] = []
+        self.taken: list[store.StoredMessage] = []
 
     def can_take(self, conversation_id: str) -> bool:
         return True
 
-    def take(self, message: Message, conversation: tuple[str, bool, str, str | None]) -> None:
+    def take(self, message: store.StoredMessage, conversation: tuple[str, bool, str, str | None]) -> None:
         self.taken.append(message)
 
 
@@ -205,3 +206,33 @@ async def test_rest_calls_of_one_sender_at_the_same_moment_get_each_reply_once(
     assert await say(gateway, "crm-7", "/ask_contact") == (
         200, [{"recipient_id": "crm-7", "text": "Almi Mälardalen: 010-123 45 00."}]
     )
+
+
+async def test_a_message_in_a_closed_chat_takes_the_full_path_and_is_numbered_once(gateway: TestClient) -> None:
+    """The common path numbers the message before it sees the chat is closed (the survey
+    may take the message as a comment): its number is rolled back, and the full path's is
+    the only one."""
+    core = core_of(gateway)
+    await say(gateway, "crm-7", "hej")
+    conv = await conversation_of(gateway, "crm-7")
+    async with core.ctx.sessions.begin() as s:
+        await s.execute(update(Conversation).where(Conversation.id == conv.id).values(state="closed"))
+    intake = Intake(core.ctx, lambda _: None, Taker())
+
+    submitted = await intake.submit_by_key("rest", "crm-7", "en fråga till")
+    assert submitted.seq == conv.last_seq + 1
+    async with core.ctx.sessions() as s:
+        assert await s.scalar(select(Conversation.last_seq).where(Conversation.id == conv.id)) == submitted.seq
+        seqs = list(
+            await s.scalars(select(Message.seq).where(Message.conversation_id == conv.id).order_by(Message.seq))
+        )
+    assert seqs == list(range(1, submitted.seq + 1))
+
+
+async def test_a_message_for_an_unknown_conversation_stores_nothing(gateway: TestClient) -> None:
+    core = core_of(gateway)
+    intake = Intake(core.ctx, lambda _: None, Taker())
+    with pytest.raises(NotFound):
+        await intake.submit("finns-inte", "klient-1", "hej")
+    async with core.ctx.sessions() as s:
+        assert list(await s.scalars(select(Message.id))) == []
