@@ -84,6 +84,8 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     assert "POSTCOMPILE" not in sql, f"not for the one-hop path: {sql}"
     names = tuple(compiled.positiontup or ())
     params = compiled.binds
+    # A value computed at each execution would be frozen here at the first.
+    assert all(params[name].callable is None for name in names), "no callable parameters on the one-hop path"
     binds = tuple(params[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
     fixed = {name: params[name].effective_value for name in names if not params[name].required}
     columns: Sequence[ColumnElement[Any]] = list(getattr(statement, "exported_columns", None) or ())

@@ -226,6 +226,7 @@ class Outbox:
     async def take_unread(self, conversation_id: str) -> list[store.StoredMessage]:
         """Messages a pull channel has not received yet (not the company's own), moving
         the cursor past them."""
+
         def take(tx: Tx) -> list[tuple[Any, ...]] | None:
             rows = take_unread_rows(tx, conversation_id)
             # Nothing after the cursor, or no cursor at all (no such conversation)?
