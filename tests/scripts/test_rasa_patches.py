@@ -93,3 +93,81 @@ def test_event_classes_are_resolved_as_rasa_resolves_them() -> None:
     assert outcomes[-2] == ["SlotSet", "SlotSet"], "an unknown name gives the default"
     assert ["ValueError: Unknown event name 'okänd_händelse'.", "ValueError: Unknown event name 'okänd_händelse'."] \
         in outcomes
+
+
+TRACKER_PROBE = """
+import asyncio, json, os, sys, tempfile
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+original = (SQLTrackerStore._retrieve, SQLTrackerStore._additional_events)
+from scripts import rasa_patches
+rasa_patches.apply()
+patched = (SQLTrackerStore._retrieve, SQLTrackerStore._additional_events)
+
+def use(methods):
+    SQLTrackerStore._retrieve, SQLTrackerStore._additional_events = methods
+
+def session(tracker, start, turns):
+    tracker.update(ActionExecuted("action_session_start", timestamp=start))
+    tracker.update(SessionStarted(timestamp=start + 0.1))
+    tracker.update(ActionExecuted("action_listen", timestamp=start + 0.2))
+    for i in range(turns):
+        tracker.update(UserUttered(f"hej {start} {i}", {"name": "greet", "confidence": 1.0}, timestamp=start + 1 + i))
+        tracker.update(SlotSet("kommun", f"Sala {i}", timestamp=start + 1.2 + i))
+        tracker.update(BotUttered(f"svar {i}", timestamp=start + 1.5 + i))
+        tracker.update(ActionExecuted("action_listen", timestamp=start + 1.6 + i))
+
+async def events(store, sender, every_session):
+    tracker = await store._retrieve(sender, every_session)
+    return None if tracker is None else [e.as_dict() for e in tracker.events]
+
+async def main():
+    domain = Domain.from_yaml(
+        "version: '3.1'\\nintents: [greet]\\nslots:\\n  kommun:\\n    type: text\\n    mappings: [{type: custom}]\\n"
+    )
+    store = SQLTrackerStore(domain, dialect="sqlite", db=os.path.join(tempfile.mkdtemp(), "t.db"))
+    out = {}
+    for sender, sessions in (("a", 1), ("b", 3), ("tom", 0)):
+        tracker = DialogueStateTracker(sender, domain.slots)
+        added = 0
+        for n in range(sessions):
+            # As Rasa does: the tracker read back (its latest session), a session added,
+            # saved; the versions alternate, and each must store exactly the new events.
+            use(original if n % 2 else patched)
+            tracker = await store.retrieve(sender) or tracker
+            before = len(tracker.events)
+            session(tracker, 1000.0 * (n + 1), 3 + n)
+            added += len(tracker.events) - before
+            await store.save(tracker)
+        use(patched)
+        tracker = await store.retrieve(sender) or tracker
+        tracker.update(UserUttered("ej sparad", timestamp=9999.0))  # one event not stored yet
+        read = {}
+        for name, methods in (("original", original), ("patched", patched)):
+            use(methods)
+            with store.session_scope() as s:
+                unsaved = [e.as_dict() for e in store._additional_events(s, tracker)]
+            read[name] = {"latest": await events(store, sender, False), "all": await events(store, sender, True),
+                          "unsaved": unsaved}
+        out[sender] = {"added": added, **read}
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def test_the_tracker_store_reads_and_counts_events_as_rasas_own_queries() -> None:
+    result = subprocess.run([str(RASA_PYTHON), "-W", "ignore", "-c", TRACKER_PROBE],
+                            cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    senders = json.loads(result.stdout.strip().splitlines()[-1])
+    for sender, read in senders.items():
+        assert read["original"] == read["patched"], sender
+    many = senders["b"]["patched"]
+    # Three sessions saved by turns with both versions: every event stored once, in order.
+    assert len(many["all"]) == senders["b"]["added"] == 3 * 3 + 4 * (3 + 4 + 5)
+    assert many["latest"][0]["event"] == "session_started" and len(many["latest"]) == 2 + 4 * 5  # from its start
+    assert [e["text"] for e in many["unsaved"]] == ["ej sparad"]
+    assert senders["tom"]["patched"]["all"] is None
