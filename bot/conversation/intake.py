@@ -53,6 +53,22 @@ _NUMBER_BY_KEY = Prepared(
 )
 
 
+@dataclass(frozen=True)
+class _Incoming:
+    """A company message as `_submit` took it in: masked, with the statement that numbers
+    it and what that statement finds its conversation by."""
+
+    number: Prepared
+    which: dict[str, str]
+    conversation_id: str | None  # known when submitted by id
+    client_id: str | None
+    masked: Masked
+    payload: str | None
+    custom: dict[str, Any] | None
+    survey_answer: bool
+    now: dt.datetime
+
+
 class _NeedsFullPath(Exception):
     """The message needs more than the common path's statements (see `_submit_common`)."""
 
@@ -62,7 +78,7 @@ class _Stored:
     """A company message as its transaction stored it, with what the turn needs of its
     conversation."""
 
-    message: dict[str, Any]
+    message: store.StoredMessage
     state: str
     channel: str
     paused: bool
@@ -265,25 +281,21 @@ class Intake:
     ) -> Submitted:
         """`create`: the channel and key of a conversation to open, in the same
         transaction, when `which` finds none (its first message is numbered 1)."""
-        now = self.ctx.now()
         masked = mask_personal_numbers(text)
-        custom = {"metadata": mask_values(metadata)} if metadata else None
-        survey_answer = csat_rules.is_rating_payload(payload)
+        incoming = _Incoming(
+            number, which, conversation_id, client_id, masked, payload,
+            custom={"metadata": mask_values(metadata)} if metadata else None,
+            survey_answer=csat_rules.is_rating_payload(payload), now=self.ctx.now(),
+        )
         try:
             done: Submitted | _Stored | None = None
-            if not masked.count and not survey_answer:
+            if not masked.count and not incoming.survey_answer:
                 try:
-                    done = await self.ctx.transaction(
-                        lambda tx: self._submit_common(
-                            tx, number, which, conversation_id, client_id, masked.text, payload, custom, now
-                        )
-                    )
+                    done = await self.ctx.transaction(lambda tx: self._submit_common(tx, incoming))
                 except _NeedsFullPath:
                     done = None
             if done is None:
-                done = await self._submit_full(
-                    number, which, client_id, masked, payload, custom, survey_answer, now, create
-                )
+                done = await self._submit_full(incoming, create)
         except IntegrityError:
             if client_id is None or conversation_id is None:
                 raise
@@ -294,50 +306,41 @@ class Intake:
             return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
         if isinstance(done, Submitted):
             return done
-        row = done.message
-        conversation_id = str(row["conversation_id"])
+        message = done.message
+        conversation_id = message.conversation_id
         if masked.count:
             log.info("masked %d personal number(s) in a message of conversation %s", masked.count, conversation_id)
-        stored = [store.row_json(row), *done.extra]
+        stored = [store.message_json(message), *done.extra]
         if done.taken and self.taker is not None:
-            self.taker.take(store.StoredMessage(**row), (done.state, done.paused, done.channel, done.page))
+            self.taker.take(message, (done.state, done.paused, done.channel, done.page))
         await self.ctx.announce.messages(conversation_id, done.channel, done.state, stored)
-        if row["rasa_status"] == "pending":
+        if message.rasa_status == "pending":
             self.kick(conversation_id)
-        return Submitted(row["seq"], duplicate=False, conversation_id=conversation_id)
+        return Submitted(message.seq, duplicate=False, conversation_id=conversation_id)
 
-    def _submit_common(
-        self,
-        tx: Tx,
-        number: Prepared,
-        which: dict[str, str],
-        conversation_id: str | None,
-        client_id: str | None,
-        text: str,
-        payload: str | None,
-        custom: dict[str, Any] | None,
-        now: dt.datetime,
-    ) -> Submitted | _Stored | None:
+    def _submit_common(self, tx: Tx, m: _Incoming) -> Submitted | _Stored | None:
         """The common case, in one hot-path transaction (on SQLite in the database's
         thread): a message for the bot in a conversation that exists and is not closed.
         None when the conversation is not found (nothing was written): the full path opens
         it or says it does not exist. A closed conversation raises `_NeedsFullPath` (its
         satisfaction survey may take the message as a comment)."""
-        if client_id is not None and conversation_id is not None:
-            found = tx.execute(store.SEQ_BY_CLIENT_ID, {"b_conversation": conversation_id, "b_client": client_id})
+        if m.client_id is not None and m.conversation_id is not None:
+            found = tx.execute(
+                store.SEQ_BY_CLIENT_ID, {"b_conversation": m.conversation_id, "b_client": m.client_id}
+            )
             if found.rows:
-                return Submitted(int(found.rows[0][0]), duplicate=True, conversation_id=conversation_id)
+                return Submitted(int(found.rows[0][0]), duplicate=True, conversation_id=m.conversation_id)
         # The message's number, the conversation's `updated_at` and what the turn needs of
         # the conversation, in one statement (which also finds it).
-        numbered = tx.execute(number, {**which, "b_now": now}).rows
+        numbered = tx.execute(m.number, {**m.which, "b_now": m.now}).rows
         if not numbered:
             return None
         found_id, seq, state, channel, paused, page = numbered[0]
-        if state == rules.CLOSED and payload is None:
+        if state == rules.CLOSED and m.payload is None:
             raise _NeedsFullPath()
         row = store.new_message_row(
-            found_id, "user", text, now, payload=payload, client_id=client_id, rasa_status="pending",
-            custom=custom, seq=seq,
+            found_id, "user", m.masked.text, m.now, payload=m.payload, client_id=m.client_id,
+            rasa_status="pending", custom=m.custom, seq=seq,
         )
         # Nothing of the conversation on its way to Rasa: stored already claimed by this
         # process's worker (see `_submit_full`). (`can_take` only reads the worker's
@@ -348,31 +351,20 @@ class Intake:
             row["id"] = tx.execute(store.INSERT_MESSAGE, row).rows[0][0]
         taken = row["rasa_status"] == "processing"
         if taken:
-            row["rasa_started_at"] = now
-        return _Stored(row, str(state), str(channel), bool(paused), page, taken)
+            row["rasa_started_at"] = m.now
+        return _Stored(store.StoredMessage(**row), str(state), str(channel), bool(paused), page, taken)
 
-    async def _submit_full(
-        self,
-        number: Prepared,
-        which: dict[str, str],
-        client_id: str | None,
-        masked: Masked,
-        payload: str | None,
-        custom: dict[str, Any] | None,
-        survey_answer: bool,
-        now: dt.datetime,
-        create: tuple[str, str] | None,
-    ) -> Submitted | _Stored:
+    async def _submit_full(self, m: _Incoming, create: tuple[str, str] | None) -> Submitted | _Stored:
         """Every case, through the ORM: a new conversation, a personnummer removed (the
         company is told once), a satisfaction rating, or the comment after it (those stay
         with the gateway)."""
-        conversation_id = which.get("b_id")
+        now, masked, payload = m.now, m.masked, m.payload
         async with self.ctx.sessions.begin() as s:
-            if client_id is not None and conversation_id is not None:
-                existing = await store.by_client_id(s, conversation_id, client_id)
+            if m.client_id is not None and m.conversation_id is not None:
+                existing = await store.by_client_id(s, m.conversation_id, m.client_id)
                 if existing is not None:
-                    return Submitted(existing.seq, duplicate=True, conversation_id=conversation_id)
-            row: Any = (await s.execute(number.statement, {**which, "b_now": now})).one_or_none()
+                    return Submitted(existing.seq, duplicate=True, conversation_id=m.conversation_id)
+            row: Any = (await s.execute(m.number.statement, {**m.which, "b_now": now})).one_or_none()
             if row is None and create is not None:
                 opened = await _add_conversation(s, *create, now, last_seq=1)
                 row = (opened.id, 1, opened.state, opened.channel, False, None)
@@ -381,15 +373,15 @@ class Intake:
             conversation_id, seq, state, channel = str(row[0]), int(row[1]), str(row[2]), str(row[3])
             paused, page = bool(row[4]), row[5]
             survey_comment = (
-                not survey_answer
+                not m.survey_answer
                 and payload is None
                 and state == rules.CLOSED
                 and await csat.takes_comment(s, conversation_id, now)
             )
-            to_rasa = not (survey_answer or survey_comment)
+            to_rasa = not (m.survey_answer or survey_comment)
             message = store.new_message(
-                conversation_id, "user", masked.text, now, payload=payload, client_id=client_id,
-                rasa_status="pending" if to_rasa else None, custom=custom, seq=seq,
+                conversation_id, "user", masked.text, now, payload=payload, client_id=m.client_id,
+                rasa_status="pending" if to_rasa else None, custom=m.custom, seq=seq,
             )
             # Nothing of the conversation on its way to Rasa: the message is stored
             # already claimed by this process's worker, which then needs no claim
@@ -410,13 +402,13 @@ class Intake:
                 )
                 extra.append(store.message_json(notice))
             follow_up = None
-            if survey_answer and payload is not None:
+            if m.survey_answer and payload is not None:
                 follow_up = await csat.rate(s, conversation_id, payload, now)
             elif survey_comment:
                 follow_up = await csat.comment(s, conversation_id, masked.text, now)
             if follow_up is not None:
                 extra.append(store.message_json(follow_up))
-            columns = {name: getattr(message, name) for name in store.MESSAGE_FIELDS}
+            columns = store.StoredMessage(*(getattr(message, name) for name in store.MESSAGE_FIELDS))
         return _Stored(columns, state, channel, paused, page, taken, tuple(extra))
 
     async def typing(self, conversation_id: str, typing: bool) -> None:

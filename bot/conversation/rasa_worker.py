@@ -549,7 +549,7 @@ class RasaWorker:
         # Rasa has answered: the answer is kept through a database restart (a few tries)
         # rather than asked for again later, which would put the turn twice in the tracker.
         state, stored_rows, taken = await _retrying_database(lambda: self.ctx.transaction(store_turn))
-        stored = [store.row_json(row) for row in stored_rows]
+        stored = [store.message_json(StoredMessage(**row)) for row in stored_rows]
         if pull is not None and taken is not None and not pull.done():
             pull.set_result(outbox.unread_messages(taken))
         await self.ctx.announce.typing(conversation_id, "bot", None, False)

@@ -468,7 +468,7 @@ async def open_ticket_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "open")) or 0)
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message | StoredMessage) -> dict[str, Any]:
     return {
         "seq": message.seq,
         "id": message.id,
@@ -479,21 +479,6 @@ def message_json(message: Message) -> dict[str, Any]:
         "author": message.author,
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
-    }
-
-
-def row_json(row: dict[str, Any]) -> dict[str, Any]:
-    """`message_json` of a message's columns (a `new_message_row` with its id)."""
-    return {
-        "seq": row["seq"],
-        "id": row["id"],
-        "role": row["role"],
-        "text": row["text"],
-        "buttons": list(row["buttons"] or []),
-        "image": row["image"],
-        "author": row["author"],
-        "client_id": row["client_id"],
-        "created_at": iso(row["created_at"]),
     }
 
 
