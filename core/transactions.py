@@ -58,7 +58,8 @@ class _Compiled(NamedTuple):
     binds: tuple[Callable[[Any], Any] | None, ...]
     # Values bound in the statement itself (`.values(status="done")`), by name.
     fixed: Mapping[str, Any]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    # Each result column that needs converting: its index and its conversion.
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class Prepared:
@@ -89,7 +90,8 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     binds = tuple(params[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
     fixed = {name: params[name].effective_value for name in names if not params[name].required}
     columns: Sequence[ColumnElement[Any]] = list(getattr(statement, "exported_columns", None) or ())
-    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    processors = (column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    results = tuple((i, process) for i, process in enumerate(processors) if process is not None)
     return _Compiled(sql, names, binds, fixed, results)
 
 
@@ -135,16 +137,14 @@ class _SqliteTx:
             raise DBAPIError.instance(c.sql, values, exc, sqlite3.Error) from exc
         finally:
             cursor.close()
-        if any(c.results):
-            pairs = [(i, process) for i, process in enumerate(c.results) if process is not None]
-            rows = []
-            for raw_row in raw:
-                converted = list(raw_row)
-                for i, process in pairs:
-                    converted[i] = process(converted[i])
-                rows.append(tuple(converted))
-        else:
-            rows = raw
+        if not c.results:
+            return Rows(raw, rowcount)
+        rows = []
+        for raw_row in raw:
+            converted = list(raw_row)
+            for i, process in c.results:
+                converted[i] = process(converted[i])
+            rows.append(tuple(converted))
         return Rows(rows, rowcount)
 
 
