@@ -30,16 +30,16 @@ Rasa's; a probe compares both on conversations of several sessions, saved by tur
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def apply() -> None:
     _validate_answers_with_one_validator()
     _remember_event_classes()
-    _read_tracker_events_with_prepared_queries()
+    _tracker_store_with_prepared_statements()
 
 
-def _read_tracker_events_with_prepared_queries() -> None:
+def _tracker_store_with_prepared_statements() -> None:
     import json
     import logging
 
@@ -50,11 +50,17 @@ def _read_tracker_events_with_prepared_queries() -> None:
     from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
     log = logging.getLogger("rasa.core.tracker_store")
-    prepared: dict[type, tuple[Any, Any, Any]] = {}
+    class Statements(NamedTuple):
+        of_latest: Any
+        of_all: Any
+        count: Any
+        insert: Any
 
-    def queries(store: SQLTrackerStore) -> tuple[Any, Any, Any]:
-        """The events of the latest session, of all sessions, and the latest session's
-        count, as `SQLTrackerStore._event_query` selects them."""
+    prepared: dict[type, Statements] = {}
+
+    def queries(store: SQLTrackerStore) -> Statements:
+        """The events of the latest session and of all sessions, the latest session's
+        count (as `SQLTrackerStore._event_query` selects them), and the events' INSERT."""
         event = store.SQLEvent
         found = prepared.get(event)
         if found is None:
@@ -70,16 +76,17 @@ def _read_tracker_events_with_prepared_queries() -> None:
             of_latest = sa.select(event.data).where(event.sender_id == sender, latest).order_by(event.id)
             of_all = sa.select(event.data).where(event.sender_id == sender).order_by(event.id)
             count = sa.select(sa.func.count()).select_from(of_latest.subquery())
-            found = prepared[event] = (of_latest, of_all, count)
+            found = prepared[event] = Statements(of_latest, of_all, count, sa.insert(event.__table__))
         return found
 
     async def _retrieve(
         self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        of_latest, of_all, _ = queries(self)
+        statements = queries(self)
         with self.session_scope() as session:
             rows = session.execute(
-                of_all if fetch_events_from_all_sessions else of_latest, {"sender_id": sender_id}
+                statements.of_all if fetch_events_from_all_sessions else statements.of_latest,
+                {"sender_id": sender_id},
             ).scalars().all()
             events = [json.loads(data) for data in rows]
             if self.domain and len(events) > 0:
@@ -92,8 +99,7 @@ def _read_tracker_events_with_prepared_queries() -> None:
             return None
 
     def _additional_events(self: SQLTrackerStore, session: Any, tracker: DialogueStateTracker) -> Any:
-        _, _, count = queries(self)
-        stored = session.execute(count, {"sender_id": tracker.sender_id}).scalar()
+        stored = session.execute(queries(self).count, {"sender_id": tracker.sender_id}).scalar()
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
@@ -111,7 +117,7 @@ def _read_tracker_events_with_prepared_queries() -> None:
                     "data": json.dumps(data),
                 })
             if rows:
-                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+                session.execute(queries(self).insert, rows)
             session.commit()
         log.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
