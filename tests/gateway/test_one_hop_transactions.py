@@ -8,13 +8,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiosqlite
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bench.hot_path import counted_hand_offs
 from bot.conversation import store
 from bot.conversation.models import Conversation, Message
 from core.db import AsyncDatabase, writing_engine
@@ -23,11 +23,6 @@ from core.transactions import Prepared, Tx, observe, run_transaction
 UTC = dt.timezone.utc
 MOMENT = dt.datetime(2026, 11, 24, 9, 0, 12, 345678, tzinfo=UTC)
 
-_INSERT = Prepared(
-    insert(store.MESSAGES)
-    .values({name: bindparam(name, type_=store.MESSAGES.c[name].type) for name in store.MESSAGE_COLUMNS})
-    .returning(store.MESSAGES.c.id)
-)
 _READ = Prepared(select(*store.MESSAGES.columns).where(store.MESSAGES.c.id == bindparam("b_id")))
 _DONE = Prepared(
     update(store.MESSAGES).where(store.MESSAGES.c.conversation_id == bindparam("b_conv")).values(rasa_status="done")
@@ -58,7 +53,7 @@ async def test_stored_values_read_back_as_the_orm_reads_them(db: AsyncDatabase) 
     )
 
     def work(tx: Tx) -> tuple[int, tuple[Any, ...]]:
-        message_id = tx.execute(_INSERT, fields).rows[0][0]
+        message_id = tx.execute(store.INSERT_MESSAGE, fields).rows[0][0]
         return message_id, tx.execute(_READ, {"b_id": message_id}).rows[0]
 
     message_id, read = await run_transaction(writing_engine(db.sessions), work)
@@ -72,8 +67,8 @@ async def test_stored_values_read_back_as_the_orm_reads_them(db: AsyncDatabase) 
 
 async def test_values_bound_in_the_statement_itself_are_used(db: AsyncDatabase) -> None:
     def work(tx: Tx) -> int:
-        tx.execute(_INSERT, row(1, rasa_status="pending"))
-        tx.execute(_INSERT, row(2, rasa_status="pending"))
+        tx.execute(store.INSERT_MESSAGE, row(1, rasa_status="pending"))
+        tx.execute(store.INSERT_MESSAGE, row(2, rasa_status="pending"))
         return tx.execute(_DONE, {"b_conv": "c1"}).rowcount
 
     assert await run_transaction(writing_engine(db.sessions), work) == 2
@@ -83,14 +78,14 @@ async def test_values_bound_in_the_statement_itself_are_used(db: AsyncDatabase) 
 
 async def test_an_error_is_sqlalchemys_and_nothing_of_the_transaction_stays(db: AsyncDatabase) -> None:
     def work(tx: Tx) -> None:
-        tx.execute(_INSERT, row(1))
-        tx.execute(_INSERT, row(1))  # the same number twice
+        tx.execute(store.INSERT_MESSAGE, row(1))
+        tx.execute(store.INSERT_MESSAGE, row(1))  # the same number twice
 
     with pytest.raises(IntegrityError):
         await run_transaction(writing_engine(db.sessions), work)
 
     def failing(tx: Tx) -> None:
-        tx.execute(_INSERT, row(2))
+        tx.execute(store.INSERT_MESSAGE, row(2))
         raise RuntimeError("the caller's own error")
 
     with pytest.raises(RuntimeError):
@@ -98,35 +93,26 @@ async def test_an_error_is_sqlalchemys_and_nothing_of_the_transaction_stays(db: 
     async with db.sessions() as s:
         assert (await s.scalars(select(Message.id))).all() == []
     # The connection is clean afterwards: the next transaction commits.
-    await run_transaction(writing_engine(db.sessions), lambda tx: tx.execute(_INSERT, row(3)))
+    await run_transaction(writing_engine(db.sessions), lambda tx: tx.execute(store.INSERT_MESSAGE, row(3)))
     async with db.sessions.begin() as s:  # and the ORM's own transactions still work on it
         assert (await s.scalars(select(Message.seq))).all() == [3]
 
 
-async def test_on_sqlite_a_transaction_is_one_hand_off_to_the_connections_thread(
-    db: AsyncDatabase, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_on_sqlite_a_transaction_is_one_hand_off_to_the_connections_thread(db: AsyncDatabase) -> None:
     engine = writing_engine(db.sessions)
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's one-hop path")
     await run_transaction(engine, lambda tx: None)  # the connection is open (its set-up is not counted)
     statements: list[str] = []
     observe(engine, statements.append)
-    hand_offs: list[object] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
-        hand_offs.append(fn)
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
 
     def work(tx: Tx) -> None:
-        tx.execute(_INSERT, row(1))
-        tx.execute(_INSERT, row(2))
+        tx.execute(store.INSERT_MESSAGE, row(1))
+        tx.execute(store.INSERT_MESSAGE, row(2))
         tx.execute(_DONE, {"b_conv": "c1"})
 
-    await run_transaction(engine, work)
+    with counted_hand_offs() as hand_offs:
+        await run_transaction(engine, work)
     assert len(hand_offs) == 1
     assert [sql.split()[0] for sql in statements] == ["BEGIN", "INSERT", "INSERT", "UPDATE", "COMMIT"]
     assert statements[0] == "BEGIN IMMEDIATE"  # the write lock from the start, as every writer here

@@ -9,11 +9,11 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from bench.hot_path import counted_hand_offs
 from core.db import AsyncDatabase
 
 
@@ -26,31 +26,17 @@ async def db(tmp_path: Path) -> AsyncIterator[AsyncDatabase]:
     await database.dispose()
 
 
-def hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
-        seen.append(str(args[1])[:20] if len(args) > 1 else getattr(fn, "__name__", "?"))
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return seen
-
-
-async def test_a_transaction_costs_one_hand_off_per_statement_and_one_to_commit(
-    db: AsyncDatabase, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_transaction_costs_one_hand_off_per_statement_and_one_to_commit(db: AsyncDatabase) -> None:
     async with db.sessions() as s:  # the reader's connection is open (its set-up is not counted)
         await s.execute(text("SELECT 1"))
-    seen = hand_offs(monkeypatch)
-    async with db.sessions.begin() as s:
-        await s.execute(text("INSERT INTO t (v) VALUES ('a')"))
-        assert (await s.execute(text("SELECT v FROM t"))).scalars().all() == ["a"]
+    with counted_hand_offs() as seen:
+        async with db.sessions.begin() as s:
+            await s.execute(text("INSERT INTO t (v) VALUES ('a')"))
+            assert (await s.execute(text("SELECT v FROM t"))).scalars().all() == ["a"]
     assert len(seen) == 3  # (BEGIN +) INSERT, SELECT, COMMIT; no rollback at check-in
-    seen.clear()
-    async with db.sessions() as s:
-        assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
+    with counted_hand_offs() as seen:
+        async with db.sessions() as s:
+            assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
     assert len(seen) == 2  # (BEGIN +) SELECT, ROLLBACK
 
 
@@ -66,10 +52,10 @@ async def test_a_failed_transaction_is_rolled_back_and_the_connection_is_clean(d
         assert (await s.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == ["m1", "m2"]
 
 
-async def test_an_empty_transaction_needs_no_database(db: AsyncDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = hand_offs(monkeypatch)
-    async with db.sessions.begin():
-        pass
+async def test_an_empty_transaction_needs_no_database(db: AsyncDatabase) -> None:
+    with counted_hand_offs() as seen:
+        async with db.sessions.begin():
+            pass
     assert seen == []
 
 
